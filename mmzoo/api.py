@@ -1,0 +1,128 @@
+"""The Python API: ``tasks()``, ``models()``, ``load()`` and ``run()``.
+
+Loaded models live in one bounded, thread-safe, least-recently-used cache, so the CLI, the
+app and user code share them and a model is never loaded twice at once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from typing import Any, Hashable
+
+from .errors import InvalidInput, MissingDependency
+from .plugins import get_registry
+from .registry import ModelSpec
+from .tasks.base import Model, Task, call_with_options
+
+
+def tasks() -> list[Task]:
+    """Every registered task, in registration order (built-in tasks first)."""
+    return get_registry().tasks()
+
+
+def models(task: str | None = None) -> list[ModelSpec]:
+    """Registered models, optionally of one task; each task's default model comes first."""
+    return get_registry().models(task)
+
+
+def load(model_id: str, device: str | None = None, dtype: str | None = None,
+         weights: str | os.PathLike | None = None) -> Model:
+    """Load a model (or return it from the cache).
+
+    ``device`` (``"cpu"``, ``"cuda"``, ...) and ``dtype`` (``"float32"``, ``"float16"``) go to models
+    that use them; ``weights`` points a model at a local directory instead of its default source.
+    """
+    spec = get_registry().model(model_id)
+    key = (spec.id, device, dtype, os.fspath(weights) if weights is not None else None)
+    return _cache.get_or_load(key, lambda: _instantiate(spec, device=device, dtype=dtype, weights=weights))
+
+
+def run(task: str, *args: Any, model: str | Model | None = None, **kwargs: Any) -> Any:
+    """Run a task on inputs with a model (the task's default model when ``model`` is None).
+
+    Inputs may be single items or lists; a list gives a list of results. Examples::
+
+        mmzoo.run("ocr", "page.png", lang="eng")
+        mmzoo.run("tts", "hello world", voice="en-us")
+    """
+    task_obj = get_registry().task(task)
+    if isinstance(model, Model):
+        loaded = model
+    else:
+        spec = get_registry().model(model) if model else get_registry().default_model(task)
+        if spec.task != task_obj.id:
+            raise InvalidInput(f"model {spec.id} is a {spec.task!r} model, not a {task!r} model")
+        loaded = load(spec.id)
+    task_obj.check_model(loaded)
+    return task_obj.run(loaded, *args, **kwargs)
+
+
+def _instantiate(spec: ModelSpec, **kwargs: Any) -> Model:
+    missing = spec.missing()
+    if missing:
+        hint = f"; {spec.install_hint}" if spec.install_hint else ""
+        raise MissingDependency(f"{spec.id} needs {', '.join(missing)}{hint}")
+    try:
+        factory = spec.resolve_factory()
+    except ImportError as exc:
+        raise MissingDependency(
+            f"{spec.id}: cannot import its code ({exc}); reinstall plugin {spec.plugin!r}"
+        ) from exc
+    options = {k: v for k, v in kwargs.items() if v is not None}
+    model = call_with_options(factory, **options)
+    if not isinstance(model, Model):
+        raise TypeError(f"factory of {spec.id} returned {type(model).__name__}, not a mmzoo Model")
+    model.spec = spec
+    return model
+
+
+class ModelCache:
+    """A thread-safe LRU cache of loaded models; each key is loaded by one thread only."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(1, capacity)
+        self._items: OrderedDict[Hashable, Model] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[Hashable, threading.Lock] = {}
+
+    def get_or_load(self, key: Hashable, loader: Any) -> Model:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            key_lock = self._loading.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:  # another thread may have loaded it while we waited
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+            model = loader()
+            with self._lock:
+                self._items[key] = model
+                self._loading.pop(key, None)
+                evicted = []
+                while len(self._items) > self.capacity:
+                    evicted.append(self._items.popitem(last=False)[1])
+            for old in evicted:
+                old.close()
+            return model
+
+    def clear(self) -> None:
+        with self._lock:
+            items = list(self._items.values())
+            self._items.clear()
+        for model in items:
+            model.close()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_cache = ModelCache(int(os.environ.get("MMZOO_MAX_MODELS", "4")))
+
+
+def clear_cache() -> None:
+    """Unload every cached model."""
+    _cache.clear()

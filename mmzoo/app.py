@@ -1,0 +1,131 @@
+"""The Gradio web app: one tab per task that has at least one model.
+
+Tabs come in a fixed order (the core tasks, then plugin tasks in registration order). Each tab
+is built by its task's ``build_tab`` with a :class:`TabContext`, which loads models through the
+shared cache, limits how many requests run on one model at once, and turns every error into a
+readable message in the tab while the app keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from importlib import resources
+from typing import Any, Callable
+
+import gradio as gr
+
+from . import api
+from .errors import MMZooError
+from .plugins import get_registry
+from .registry import ModelSpec
+from .tasks.base import Task, accepted_options
+
+log = logging.getLogger(__name__)
+
+CORE_TAB_ORDER = ("retrieve", "caption", "vqa", "ocr", "tts", "text2image", "avmatch")
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+class TabContext:
+    """What a task's ``build_tab`` gets: its models and safe ways to load and run them."""
+
+    def __init__(self, blocks: gr.Blocks, task: Task, specs: list[ModelSpec],
+                 limits: dict[str, threading.BoundedSemaphore]) -> None:
+        self.blocks = blocks
+        self.task = task
+        self.specs = specs
+        self._limits = limits
+
+    @property
+    def model_ids(self) -> list[str]:
+        return [s.id for s in self.specs]
+
+    def model_dropdown(self) -> gr.Dropdown:
+        choices = [(f"{s.id} · {s.summary}", s.id) for s in self.specs]
+        return gr.Dropdown(choices=choices, value=self.specs[0].id, label="Model", elem_classes=["mmzoo-model"])
+
+    def load(self, model_id: str) -> Any:
+        try:
+            return api.load(model_id)
+        except MMZooError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    def run(self, model_id: str, *args: Any, **options: Any) -> Any:
+        """Run this tab's task; options the model does not take are dropped (the UI shows them all)."""
+        model = self.load(model_id)
+        if self.task.method:
+            accepted = accepted_options(getattr(model, self.task.method))
+            if accepted is not None:
+                options = {k: v for k, v in options.items() if k in accepted}
+        limit = self._limits.setdefault(model_id, threading.BoundedSemaphore(model.spec.max_concurrency))
+        try:
+            with limit:
+                return self.task.run(model, *args, **options)
+        except MMZooError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:  # a model bug must not take the app down
+            log.exception("%s failed", model_id)
+            raise gr.Error(f"{model_id} failed: {type(exc).__name__}: {exc}", print_exception=False) from None
+
+    def on_model_change(self, dropdown: gr.Dropdown, fn: Callable[[str], Any], output: gr.Component) -> None:
+        """Refresh ``output`` from the selected model when the page opens and when the model changes."""
+
+        def refresh(model_id: str) -> Any:
+            try:
+                return fn(model_id)
+            except (gr.Error, MMZooError):  # the run button reports the problem
+                return gr.skip()
+
+        dropdown.change(refresh, [dropdown], [output], show_progress="hidden", queue=False)
+        self.blocks.load(refresh, [dropdown], [output], show_progress="hidden", queue=False)
+
+    def examples(self, rows: list[list[Any]], inputs: list[gr.Component]) -> None:
+        gr.Examples(rows, inputs, label="Examples")
+
+    @staticmethod
+    def asset(name: str) -> str:
+        """Path of a file shipped in ``mmzoo/assets`` (examples that work offline)."""
+        return str(resources.files("mmzoo") / "assets" / name)
+
+
+def tab_order(tasks: list[Task]) -> list[Task]:
+    rank = {task_id: i for i, task_id in enumerate(CORE_TAB_ORDER)}
+    return sorted(tasks, key=lambda t: rank.get(t.id, len(rank)))  # stable: plugin tasks keep their order
+
+
+def build_app() -> gr.Blocks:
+    """The app for every task that has a model, on the currently installed plugins."""
+    registry = get_registry()
+    limits: dict[str, threading.BoundedSemaphore] = {}
+    with gr.Blocks(title="mmzoo") as blocks:
+        gr.Markdown("# mmzoo\nA multimodal model zoo: pick a task, pick a model, try it on your own data.")
+        shown = [t for t in tab_order(registry.tasks()) if registry.models(t.id)]
+        if not shown:
+            gr.Markdown("No models are installed. Install a plugin: `mmzoo install mmzoo-tesseract`.")
+        with gr.Tabs():
+            for task in shown:
+                with gr.Tab(task.title, id=task.id, elem_id=f"tab-{task.id}"):
+                    gr.Markdown(task.summary)
+                    try:
+                        task.build_tab(TabContext(blocks, task, registry.models(task.id), limits))
+                    except Exception as exc:  # a broken plugin tab must not break the others
+                        log.exception("tab %s", task.id)
+                        gr.Markdown(f"**This tab could not be built:** {type(exc).__name__}: {exc}")
+        broken = [r for r in registry.plugins.values() if not r.ok]
+        if broken:
+            with gr.Accordion(f"{len(broken)} plugin(s) reported problems", open=False):
+                gr.Markdown("\n".join(f"- **{r.name}**: {'; '.join(filter(None, [r.load_error, *r.errors]))}"
+                                      for r in broken))
+    return blocks
+
+
+def launch(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False, block: bool = True,
+           concurrency: int = 4) -> gr.Blocks:
+    """Build and serve the app (on 127.0.0.1 unless told otherwise)."""
+    blocks = build_app()
+    blocks.queue(default_concurrency_limit=concurrency)
+    blocks.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
+                  footer_links=["api"], theme=gr.themes.Soft())
+    return blocks

@@ -1,0 +1,327 @@
+"""The ``mmzoo`` command line.
+
+Nothing here imports torch or gradio at start-up: plugins are loaded only by the commands
+that need them, and ``install``/``uninstall`` never load them, so they work with a broken plugin.
+Errors mmzoo raises on purpose print as one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import InvalidInput, MMZooError
+
+EXIT_USER_ERROR = 2
+
+
+class MMZooGroup(click.Group):
+    """Turns mmzoo errors into one line + exit 2, and adds plugin commands lazily."""
+
+    _plugin_commands_loaded = False
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MMZooError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USER_ERROR)
+
+    def _load_plugin_commands(self) -> None:
+        if not self._plugin_commands_loaded:
+            self._plugin_commands_loaded = True
+            from .plugins import call_register_commands
+
+            call_register_commands(self)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+
+@click.group(cls=MMZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mmzoo")
+def cli() -> None:
+    """mmzoo: a plugin-based multimodal model zoo.
+
+    \b
+    Try:  mmzoo models            what is installed
+          mmzoo run ocr page.png  read the text in an image
+          mmzoo demo              open the web app on http://127.0.0.1:7860
+    """
+
+
+# -- listing ---------------------------------------------------------------------------
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+@cli.command("tasks")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def tasks_command(as_json: bool) -> None:
+    """List the tasks and how many models each has."""
+    from .api import models, tasks
+
+    rows = [{"id": t.id, "title": t.title, "summary": t.summary, "models": len(models(t.id))} for t in tasks()]
+    if as_json:
+        _echo_json(rows)
+    else:
+        _table([[r["id"], str(r["models"]), r["summary"]] for r in rows], ["TASK", "MODELS", "WHAT IT DOES"])
+
+
+def _model_row(spec: Any) -> dict[str, Any]:
+    missing = spec.missing()
+    return {
+        "id": spec.id, "task": spec.task, "summary": spec.summary, "plugin": spec.plugin,
+        "default": spec.default, "weights": {k: v for k, v in spec.weights.__dict__.items() if v is not None},
+        "status": "ready" if not missing else "missing " + ", ".join(missing),
+    }
+
+
+@cli.command("models")
+@click.option("--task", "-t", "task", help="Only this task's models.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def models_command(task: str | None, as_json: bool) -> None:
+    """List the installed models (each task's default first, marked *)."""
+    from .api import models
+
+    rows = [_model_row(s) for s in models(task)]
+    if as_json:
+        _echo_json(rows)
+        return
+    _table([[("* " if r["default"] else "  ") + r["id"], r["plugin"], r["status"], r["summary"]] for r in rows],
+           ["  MODEL", "PLUGIN", "STATUS", "SUMMARY"])
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins_command(as_json: bool) -> None:
+    """List plugins: version, hooks, what they registered, and their errors."""
+    from .plugins import get_registry
+
+    records = list(get_registry().plugins.values())
+    if as_json:
+        _echo_json([r.__dict__ | {"ok": r.ok} for r in records])
+        return
+    for r in records:
+        state = "ok" if r.ok else "ERROR"
+        click.echo(f"{r.name} {r.version or ''} [{r.source}] {state}".replace("  ", " "))
+        if r.hooks:
+            click.echo(f"    hooks:  {', '.join(r.hooks)}")
+        if r.tasks:
+            click.echo(f"    tasks:  {', '.join(r.tasks)}")
+        if r.models:
+            click.echo(f"    models: {', '.join(r.models)}")
+        for problem in filter(None, [r.load_error, *r.errors]):
+            click.echo(f"    error:  {problem}")
+
+
+# -- installing ------------------------------------------------------------------------
+
+
+def _pip(*args: str) -> None:
+    command = [sys.executable, "-m", "pip", *args]
+    click.echo("$ " + " ".join(command), err=True)
+    code = subprocess.call(command)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+@cli.command("install", context_settings={"ignore_unknown_options": True})
+@click.argument("packages", nargs=-1, required=True)
+def install_command(packages: tuple[str, ...]) -> None:
+    """Install plugins (PyPI names, wheels, folders; extra pip options pass through)."""
+    _pip("install", *packages)
+    _report_models_after_change()
+
+
+@cli.command("uninstall")
+@click.argument("packages", nargs=-1, required=True)
+def uninstall_command(packages: tuple[str, ...]) -> None:
+    """Uninstall plugins."""
+    _pip("uninstall", "--yes", *packages)
+    _report_models_after_change()
+
+
+def _report_models_after_change() -> None:
+    # A fresh interpreter sees the new set of entry points reliably; this one may have stale metadata.
+    out = subprocess.run([sys.executable, "-m", "mmzoo", "models"], capture_output=True, text=True)
+    click.echo(out.stdout.rstrip() or out.stderr.rstrip())
+
+
+# -- running ---------------------------------------------------------------------------
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"option {pair!r} must look like KEY=VALUE")
+        options[key.replace("-", "_")] = _parse_value(value)
+    return options
+
+
+_CLICK_TYPES = {"int": int, "float": float}
+
+
+def _task_command(task: Any) -> click.Command:
+    params: list[click.Parameter] = []
+    for field in task.inputs:
+        kind = _CLICK_TYPES.get(field.kind, str)
+        if field.positional:
+            params.append(click.Argument([field.name], type=kind, nargs=-1 if field.multiple else 1,
+                                         required=field.required))
+        else:
+            params.append(click.Option([f"--{field.name.replace('_', '-')}", field.name], type=kind,
+                                       multiple=field.multiple, help=field.help, default=field.default,
+                                       show_default=field.default is not None))
+    params += [
+        click.Option(["--model", "-m"], help="Model id (default: the task's default model)."),
+        click.Option(["--option", "-O", "extra"], multiple=True, metavar="KEY=VALUE",
+                     help="A model-specific option, e.g. -O psm=6 (values parse as JSON when they can)."),
+        click.Option(["--output", "-o"], type=click.Path(dir_okay=False, path_type=Path),
+                     help=f"Write the result to this file (default type {task.output_suffix})."),
+        click.Option(["--json", "as_json"], is_flag=True, help="Print the result as JSON."),
+    ]
+
+    def callback(model: str | None, extra: tuple[str, ...], output: Path | None, as_json: bool,
+                 **inputs: Any) -> None:
+        from .api import run
+
+        if output is None and not as_json and task.output_suffix not in (".json", ".txt"):
+            raise InvalidInput(f"{task.id} writes {task.output_suffix} files: give -o FILE{task.output_suffix}")
+        values = {k: (list(v) if isinstance(v, tuple) else v) for k, v in inputs.items()}
+        values = {k: v for k, v in values.items() if v is not None and v != []}
+        positional = [values.pop(f.name) for f in task.inputs if f.positional and f.name in values]
+        result = run(task.id, *positional, model=model, **values, **_parse_options(extra))
+        if output is not None:
+            for path in task.save(result, output):
+                click.echo(f"wrote {path}", err=True)
+        if as_json:
+            _echo_json(task.to_json(result))
+        elif output is None:
+            click.echo(task.to_text(result))
+
+    return click.Command(task.id, params=params, callback=callback, help=task.summary)
+
+
+class RunGroup(click.Group):
+    """One ``mmzoo run TASK`` subcommand per registered task, built from its inputs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from .api import tasks
+
+        return [t.id for t in tasks()]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from .plugins import get_registry
+
+        try:
+            return _task_command(get_registry().task(name))
+        except MMZooError:
+            return None
+
+
+@cli.group("run", cls=RunGroup)
+def run_command() -> None:
+    """Run a task: files in, text/JSON/files out. `mmzoo run TASK --help` shows its inputs."""
+
+
+@cli.command("download")
+@click.argument("model_id")
+def download_command(model_id: str) -> None:
+    """Fetch a model's weights ahead of time (so it runs offline later)."""
+    from .plugins import get_registry
+
+    spec = get_registry().model(model_id)
+    weights = spec.weights
+    if weights.needs_download:
+        size = f", about {weights.size_mb:.0f} MB" if weights.size_mb else ""
+        click.echo(f"{spec.id}: fetching {weights.source}:{weights.repo}@{weights.revision or 'latest'}{size}")
+    try:
+        factory = spec.resolve_factory()
+    except ImportError as exc:
+        raise InvalidInput(f"{spec.id}: cannot import its code ({exc}); reinstall plugin {spec.plugin!r}") from None
+    click.echo(factory.download(spec))
+
+
+# -- the app and the environment -------------------------------------------------------
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--share/--no-share", default=False, show_default=True, help="Open a public Gradio share link.")
+def demo_command(host: str, port: int, share: bool) -> None:
+    """Open the web app: one tab per task that has a model."""
+    from .app import launch
+
+    click.echo(f"mmzoo app on http://{host}:{port} (Ctrl+C to stop)", err=True)
+    launch(host=host, port=port, share=share)
+
+
+@cli.command("doctor")
+def doctor_command() -> None:
+    """Check engines, plugins, devices and caches."""
+    import importlib.util
+
+    from .plugins import get_registry
+
+    registry = get_registry()
+    click.echo(f"mmzoo {__version__} on Python {platform.python_version()} ({sys.executable})")
+    binaries = sorted({b for spec in registry.models() for b in spec.binaries})
+    for binary in binaries:
+        found = shutil.which(binary)
+        click.echo(f"engine   {binary:<12} {found or 'NOT FOUND'}")
+    for module in ("torch", "transformers", "diffusers", "open_clip", "gradio"):
+        click.echo(f"package  {module:<12} {'installed' if importlib.util.find_spec(module) else 'not installed'}")
+    if importlib.util.find_spec("torch"):
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+        click.echo(f"device   {device} (torch {torch.__version__})")
+    for record in registry.plugins.values():
+        problems = "; ".join(filter(None, [record.load_error, *record.errors]))
+        click.echo(f"plugin   {record.name:<24} {'ok' if record.ok else 'ERROR ' + problems}")
+    for spec in registry.models():
+        missing = spec.missing()
+        click.echo(f"model    {spec.id:<24} {'ready' if not missing else 'missing ' + ', '.join(missing)}")
+    for var, default in (("HF_HOME", "~/.cache/huggingface"), ("TORCH_HOME", "~/.cache/torch")):
+        click.echo(f"cache    {var:<12} {os.environ.get(var, default)}")
+    click.echo(f"offline  HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '0')}")
+
+
+def main() -> None:
+    cli(prog_name="mmzoo")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""One exception tree for everything mmzoo raises on purpose.
+
+Every message says what went wrong *and* what to do about it, so the CLI can print it
+on one line and the app can show it in the tab as is.
+"""
+
+from __future__ import annotations
+
+
+class MMZooError(Exception):
+    """Base class of every error mmzoo raises on purpose."""
+
+
+class InvalidInput(MMZooError, ValueError):
+    """An input (image, audio, text, option) cannot be used."""
+
+
+class UnknownTask(MMZooError, LookupError):
+    """No registered task has this id."""
+
+
+class UnknownModel(MMZooError, LookupError):
+    """No registered model has this id."""
+
+
+class WeightsUnavailable(MMZooError):
+    """A model's weights are neither cached nor downloadable right now."""
+
+
+class MissingDependency(MMZooError):
+    """A Python package or system program a model needs is not installed."""
+
+
+class PluginError(MMZooError):
+    """A plugin failed to import or registered something invalid."""
+
+
+__all__ = [
+    "MMZooError",
+    "InvalidInput",
+    "UnknownTask",
+    "UnknownModel",
+    "WeightsUnavailable",
+    "MissingDependency",
+    "PluginError",
+]

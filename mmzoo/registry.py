@@ -1,0 +1,183 @@
+"""The single list of tasks and models, filled by plugins.
+
+Listing models never imports a model's code: a :class:`ModelSpec` holds its factory as a
+dotted path (``"package.module:Class"``) or a callable, resolved only by :func:`mmzoo.load`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import shutil
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+from .errors import UnknownModel, UnknownTask
+
+if TYPE_CHECKING:
+    from .tasks.base import Task
+
+Factory = Union[str, Callable[..., Any]]
+_MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Where a model's weights come from.
+
+    ``source`` is one of ``"system"`` (an installed engine such as Tesseract), ``"package"``
+    (shipped inside a Python package), ``"hf"`` (Hugging Face hub), ``"open_clip"`` or
+    ``"torchaudio"``; ``repo`` and ``revision`` pin hub weights; ``size_mb`` is the download.
+    """
+
+    source: str = "system"
+    repo: str | None = None
+    revision: str | None = None
+    size_mb: float | None = None
+    license: str | None = None
+
+    @property
+    def needs_download(self) -> bool:
+        return self.source not in ("system", "package")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a plugin says about one model; cheap to create and to list."""
+
+    id: str
+    summary: str
+    factory: Factory
+    weights: Weights = field(default_factory=Weights)
+    requires: tuple[str, ...] = ()  # importable Python modules
+    binaries: tuple[str, ...] = ()  # programs that must be on PATH
+    default: bool = False
+    max_concurrency: int = 1  # concurrent runs the app allows on one loaded instance
+    install_hint: str = ""  # how to install what `missing()` reports, e.g. an apt-get line
+    plugin: str = ""  # filled in by the registry
+
+    @property
+    def task(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/", 1)[1]
+
+    def missing(self) -> list[str]:
+        """What is not installed for this model (empty when it can load)."""
+        gone = [f"program '{b}'" for b in self.binaries if shutil.which(b) is None]
+        gone += [f"Python package '{m}'" for m in self.requires if importlib.util.find_spec(m) is None]
+        return gone
+
+    def resolve_factory(self) -> Callable[..., Any]:
+        """Import the factory (only now does the model's code get imported)."""
+        if callable(self.factory):
+            return self.factory
+        module_name, _, attr = self.factory.partition(":")
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split(".") if attr else ():
+            obj = getattr(obj, part)
+        return obj
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the problem when the spec is malformed."""
+        if not isinstance(self.id, str) or not _MODEL_ID.match(self.id):
+            raise ValueError(f"model id {self.id!r} must look like '<task>/<name>'")
+        if not (callable(self.factory) or (isinstance(self.factory, str) and ":" in self.factory)):
+            raise ValueError(f"model {self.id}: factory must be a callable or 'module:attribute'")
+        if not self.summary:
+            raise ValueError(f"model {self.id}: summary is empty")
+        if self.max_concurrency < 1:
+            raise ValueError(f"model {self.id}: max_concurrency must be >= 1")
+
+
+@dataclass
+class PluginRecord:
+    """A plugin as the registry saw it: what it added and what went wrong."""
+
+    name: str
+    version: str | None = None
+    source: str = "builtin"  # "builtin", "entrypoint" or "runtime"
+    hooks: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what went wrong while registering
+    load_error: str | None = None  # why the plugin could not be imported at all
+
+    @property
+    def ok(self) -> bool:
+        return self.load_error is None and not self.errors
+
+    def clear_registrations(self) -> None:
+        for found in (self.hooks, self.tasks, self.models, self.errors):
+            found.clear()
+
+
+class Registry:
+    """Tasks and models by id, in registration order."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, Task] = {}
+        self._models: dict[str, ModelSpec] = {}
+        self.plugins: dict[str, PluginRecord] = {}
+
+    # -- filling -----------------------------------------------------------------
+    def add_task(self, task: Task, plugin: str) -> None:
+        from .tasks.base import Task
+
+        if not isinstance(task, Task):
+            raise ValueError(f"register_tasks: expected a mmzoo.tasks.Task instance, got {task!r}")
+        if task.id in self._tasks:
+            raise ValueError(f"task {task.id!r} is already registered by another plugin")
+        self._tasks[task.id] = task
+
+    def add_model(self, spec: ModelSpec, plugin: str) -> ModelSpec:
+        if not isinstance(spec, ModelSpec):
+            raise ValueError(f"register_models: expected a ModelSpec, got {spec!r}")
+        spec.check()
+        if spec.task not in self._tasks:
+            raise ValueError(f"model {spec.id}: unknown task {spec.task!r}")
+        if spec.id in self._models:
+            raise ValueError(f"model {spec.id} is already registered by plugin {self._models[spec.id].plugin!r}")
+        spec = ModelSpec(**{**spec.__dict__, "plugin": plugin})
+        self._models[spec.id] = spec
+        return spec
+
+    # -- reading -----------------------------------------------------------------
+    def tasks(self) -> list[Task]:
+        return list(self._tasks.values())
+
+    def task(self, task_id: str) -> Task:
+        try:
+            return self._tasks[task_id]
+        except KeyError:
+            known = ", ".join(self._tasks) or "none"
+            raise UnknownTask(f"unknown task {task_id!r}; known tasks: {known}") from None
+
+    def models(self, task: str | None = None) -> list[ModelSpec]:
+        """Models in order: per task, the default first, then registration order."""
+        if task is not None:
+            self.task(task)
+        specs = [s for s in self._models.values() if task is None or s.task == task]
+        order = {t: i for i, t in enumerate(self._tasks)}
+        return sorted(specs, key=lambda s: (order[s.task], not s.default))
+
+    def model(self, model_id: str) -> ModelSpec:
+        try:
+            return self._models[model_id]
+        except KeyError:
+            task = model_id.split("/", 1)[0]
+            near = [s.id for s in self._models.values() if s.task == task]
+            hint = f"; models for {task!r}: {', '.join(near)}" if near else "; see `mmzoo models`"
+            raise UnknownModel(f"unknown model {model_id!r}{hint}") from None
+
+    def default_model(self, task: str) -> ModelSpec:
+        specs = self.models(task)
+        if not specs:
+            raise UnknownModel(
+                f"no model is installed for task {task!r}; install a plugin that provides one "
+                f"(see `mmzoo plugins` and docs/plugins.md)"
+            )
+        return specs[0]

@@ -1,0 +1,113 @@
+"""``text2image``: prompt -> image; image + prompt -> edited image; image + mask + prompt -> inpainted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import InvalidInput
+from ..media import check_text, load_image
+from .base import Input, Model, Task, as_batch, call_with_options, unbatch
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+    from ..app import TabContext
+
+MODES = ("generate", "edit", "inpaint")
+
+
+@dataclass
+class GeneratedImage:
+    image: PILImage.Image
+    prompt: str
+    mode: str = "generate"
+    seed: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "mode": self.mode, "seed": self.seed, "size": list(self.image.size)}
+
+
+class TextToImageModel(Model):
+    """Interface of image generators. ``modes`` says which of generate/edit/inpaint it does.
+
+    ``images`` and ``masks`` are None or aligned with ``prompts``; a mask is mode "L", white = repaint.
+    """
+
+    modes: ClassVar[tuple[str, ...]] = ("generate",)
+
+    def generate(self, prompts: list[str], *, images: list[PILImage.Image] | None = None,
+                 masks: list[PILImage.Image] | None = None, seed: int | None = None) -> list[GeneratedImage]:
+        raise NotImplementedError
+
+
+class TextToImageTask(Task):
+    id = "text2image"
+    title = "Text to image"
+    summary = "Generate an image from a prompt; edit or inpaint one."
+    interface = TextToImageModel
+    method = "generate"
+    output_suffix = ".png"
+    inputs = (
+        Input("prompt", "text", "what to draw", positional=True),
+        Input("image", "image", "image to edit (edit/inpaint)", required=False),
+        Input("mask", "image", "mask of the region to repaint, white = repaint (inpaint)", required=False),
+        Input("seed", "int", "random seed", required=False),
+    )
+
+    def run(self, model: TextToImageModel, prompt: Any, *, image: Any = None, mask: Any = None,
+            **options: Any) -> GeneratedImage | list[GeneratedImage]:
+        prompts, was_list = as_batch(prompt, check_text, "prompt")
+        mode = "inpaint" if mask is not None else "edit" if image is not None else "generate"
+        if mask is not None and image is None:
+            raise InvalidInput("a mask needs the image it applies to (image=...)")
+        if mode not in model.modes:
+            raise InvalidInput(f"{model.spec.id if model.spec else model} cannot {mode}; it can: {', '.join(model.modes)}")
+        if image is not None:
+            init = load_image(image)
+            options["images"] = [init] * len(prompts)
+            if mask is not None:
+                mask_image = load_image(mask, mode="L")
+                if mask_image.size != init.size:
+                    raise InvalidInput(f"mask is {mask_image.size[0]}x{mask_image.size[1]} but the image is "
+                                       f"{init.size[0]}x{init.size[1]}")
+                options["masks"] = [mask_image] * len(prompts)
+        return unbatch(call_with_options(model.generate, prompts, **options), was_list)
+
+    def save(self, result: Any, path: Path) -> list[Path]:
+        if path.suffix == ".json":
+            return super().save(result, path)
+        results = result if isinstance(result, list) else [result]
+        paths = [path] if len(results) == 1 else [path.with_name(f"{path.stem}-{i}{path.suffix}")
+                                                   for i in range(len(results))]
+        for r, p in zip(results, paths):
+            r.image.save(p)
+        return paths
+
+    def build_tab(self, ui: TabContext) -> None:
+        import gradio as gr
+
+        with gr.Row():
+            with gr.Column():
+                model = ui.model_dropdown()
+                prompt = gr.Textbox(label="Prompt", placeholder="a red circle above a blue square")
+                with gr.Accordion("Edit or inpaint an image", open=False):
+                    editor = gr.ImageEditor(label="Image (paint the region to repaint)", type="pil")
+                seed = gr.Number(label="Seed", value=0, precision=0)
+                button = gr.Button("Generate", variant="primary")
+            with gr.Column():
+                output = gr.Image(label="Result", type="pil", format="png")
+
+        def draw(model_id: str, text: str, edited: dict | None, seed_value: float):
+            image = mask = None
+            if edited and edited.get("background") is not None:
+                image = edited["background"].convert("RGB")
+                layers = [layer for layer in edited.get("layers") or [] if layer is not None]
+                if layers:  # anything painted becomes the inpainting mask
+                    alpha = layers[0].getchannel("A")
+                    mask = alpha.point(lambda a: 255 if a else 0) if alpha.getbbox() else None
+            result = ui.run(model_id, text, image=image, mask=mask, seed=int(seed_value))
+            return result.image
+
+        button.click(draw, [model, prompt, editor, seed], [output], api_name="text2image")

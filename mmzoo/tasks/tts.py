@@ -1,0 +1,107 @@
+"""``tts``: text -> speech waveform (and its mel spectrogram)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..media import Audio, check_text
+from .base import Input, Model, Task, as_batch, call_with_options, unbatch
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image as PILImage
+
+    from ..app import TabContext
+
+
+@dataclass
+class Speech(Audio):
+    """Synthesised speech: a mono float32 waveform, its rate and the text it says."""
+
+    text: str = ""
+    voice: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "voice": self.voice, "sample_rate": self.sample_rate,
+                "samples": int(len(self.waveform)), "duration_s": round(self.duration, 3)}
+
+
+class TTSModel(Model):
+    """Interface of text-to-speech models."""
+
+    def synthesize(self, texts: list[str], *, voice: str | None = None) -> list[Speech]:
+        raise NotImplementedError
+
+    def voices(self) -> list[str]:
+        """Voice names this model accepts (empty when it has one voice)."""
+        return []
+
+
+def spectrogram_image(mel_db: np.ndarray) -> PILImage.Image:
+    """A log-mel spectrogram (dB, 0 at the top) as a colour image, low frequencies at the bottom.
+
+    Mapped by hand through a few colour stops so the app needs no plotting library.
+    """
+    import numpy as np
+    from PIL import Image
+
+    level = np.clip((mel_db - mel_db.min()) / max(float(np.ptp(mel_db)), 1e-6), 0.0, 1.0)[::-1]
+    stops = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], float)
+    at = np.linspace(0.0, 1.0, len(stops))
+    rgb = np.stack([np.interp(level, at, stops[:, c]) for c in range(3)], axis=-1).astype(np.uint8)
+    image = Image.fromarray(rgb)
+    return image.resize((max(image.width, 400), 240), Image.Resampling.BILINEAR)
+
+
+class TTSTask(Task):
+    id = "tts"
+    title = "Text to speech"
+    summary = "Speak a text aloud; see its mel spectrogram."
+    interface = TTSModel
+    method = "synthesize"
+    output_suffix = ".wav"
+    inputs = (
+        Input("text", "text", "text to speak", positional=True),
+        Input("voice", "text", "voice or language, e.g. en-us", required=False),
+    )
+
+    def run(self, model: TTSModel, text: Any, **options: Any) -> Speech | list[Speech]:
+        texts, was_list = as_batch(text, check_text, "text")
+        return unbatch(call_with_options(model.synthesize, texts, **options), was_list)
+
+    def save(self, result: Any, path: Path) -> list[Path]:
+        if path.suffix == ".json":
+            return super().save(result, path)
+        results = result if isinstance(result, list) else [result]
+        if len(results) == 1:
+            return [results[0].save(path)]
+        return [r.save(path.with_name(f"{path.stem}-{i}{path.suffix}")) for i, r in enumerate(results)]
+
+    def build_tab(self, ui: TabContext) -> None:
+        import gradio as gr
+
+        with gr.Row():
+            with gr.Column():
+                model = ui.model_dropdown()
+                text = gr.Textbox(label="Text", lines=4, placeholder="Type something to say")
+                voice = gr.Dropdown(label="Voice", value=None, choices=[], allow_custom_value=True)
+                with gr.Row():
+                    rate = gr.Slider(80, 450, value=175, step=5, label="Rate (words per minute)")
+                    pitch = gr.Slider(0, 99, value=50, step=1, label="Pitch")
+                button = gr.Button("Speak", variant="primary")
+            with gr.Column():
+                audio = gr.Audio(label="Speech", type="numpy", format="wav")
+                mel = gr.Image(label="Mel spectrogram", type="pil", format="png")
+
+        def speak(model_id: str, words: str, voice_name: str | None, rate_wpm: float, pitch_value: float):
+            speech = ui.run(model_id, words, voice=voice_name or None, rate=int(rate_wpm), pitch=int(pitch_value))
+            return (speech.sample_rate, speech.waveform), spectrogram_image(speech.mel_spectrogram())
+
+        def voices(model_id: str):
+            return gr.Dropdown(choices=ui.load(model_id).voices())
+
+        button.click(speak, [model, text, voice, rate, pitch], [audio, mel], api_name="tts")
+        ui.on_model_change(model, voices, voice)
+        ui.examples([["Hello world, this is mmzoo."], ["The quick brown fox jumps over the lazy dog."]], [text])

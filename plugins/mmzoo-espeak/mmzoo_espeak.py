@@ -1,0 +1,78 @@
+"""mmzoo plugin: text to speech with the espeak-ng engine (system program, no download).
+
+espeak-ng (GPL-3.0) runs as a separate program; nothing links to it. Options mirror its
+command line: ``voice`` (-v, e.g. ``en-us`` or ``de+f3``), ``rate`` (-s, words per minute)
+and ``pitch`` (-p, 0-99).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import shutil
+import subprocess
+
+import mmzoo
+from mmzoo.errors import InvalidInput, MissingDependency
+from mmzoo.tasks.tts import Speech, TTSModel
+
+PROGRAM = "espeak-ng"
+INSTALL_HINT = "install espeak-ng: apt-get install espeak-ng (Debian/Ubuntu) or brew install espeak-ng (macOS)"
+
+
+class EspeakTTS(TTSModel):
+    """Formant synthesis: fast, robotic, 100+ languages."""
+
+    def synthesize(self, texts: list[str], *, voice: str | None = None, rate: int = 175,
+                   pitch: int = 50) -> list[Speech]:
+        import soundfile
+
+        voice = self._check_voice(voice)
+        if not 80 <= int(rate) <= 450:
+            raise InvalidInput(f"rate must be 80-450 words per minute, got {rate}")
+        if not 0 <= int(pitch) <= 99:
+            raise InvalidInput(f"pitch must be 0-99, got {pitch}")
+        command = [self._program(), "--stdout", "--stdin", "-v", voice, "-s", str(int(rate)), "-p", str(int(pitch))]
+        speeches = []
+        for text in texts:
+            # The text goes through stdin, so a text starting with '-' is never read as an option.
+            done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=120)
+            if done.returncode != 0 or not done.stdout:
+                raise InvalidInput(f"espeak-ng failed: {done.stderr.decode(errors='replace').strip()}")
+            waveform, sample_rate = soundfile.read(io.BytesIO(done.stdout), dtype="float32")
+            speeches.append(Speech(waveform, int(sample_rate), text=text, voice=voice))
+        return speeches
+
+    @functools.cache
+    def voices(self) -> list[str]:
+        listing = subprocess.run([self._program(), "--voices"], capture_output=True, text=True, check=True).stdout
+        return sorted({line.split()[1] for line in listing.splitlines()[1:] if len(line.split()) > 1})
+
+    def _check_voice(self, voice: str | None) -> str:
+        if not voice:
+            return "en-us"
+        base = voice.split("+", 1)[0]  # "en-us+f3": a language plus a voice variant
+        if base not in self.voices():
+            raise InvalidInput(f"unknown espeak-ng voice {voice!r}; see `espeak-ng --voices` (e.g. en-us, de, fr)")
+        return voice
+
+    @staticmethod
+    def _program() -> str:
+        program = shutil.which(PROGRAM)
+        if program is None:
+            raise MissingDependency(f"espeak-ng program not found; {INSTALL_HINT}")
+        return program
+
+
+@mmzoo.hookimpl
+def register_models(register):
+    register(mmzoo.ModelSpec(
+        id="tts/espeak-ng",
+        summary="espeak-ng formant synthesiser: 100+ languages, adjustable rate and pitch",
+        factory=EspeakTTS,
+        weights=mmzoo.Weights(source="system", license="GPL-3.0-or-later (separate program)"),
+        binaries=(PROGRAM,),
+        install_hint=INSTALL_HINT,
+        default=True,
+        max_concurrency=2,
+    ))
