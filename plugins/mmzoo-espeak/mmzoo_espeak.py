@@ -43,16 +43,23 @@ class EspeakTTS(TTSModel):
             speeches.append(Speech(waveform, int(sample_rate), text=text, voice=voice))
         return speeches
 
-    @functools.cache
     def voices(self) -> list[str]:
+        """Language codes of the installed voices (``espeak-ng --voices``)."""
+        return sorted({code for code, _ in self._voice_table()})
+
+    @functools.cache
+    def _voice_table(self) -> list[tuple[str, str]]:
+        """(language code, voice file) per installed voice; ``-v`` takes either, or the file's last part."""
         listing = subprocess.run([self._program(), "--voices"], capture_output=True, text=True, check=True).stdout
-        return sorted({line.split()[1] for line in listing.splitlines()[1:] if len(line.split()) > 1})
+        rows = [line.split() for line in listing.splitlines()[1:]]
+        return [(row[1], row[4]) for row in rows if len(row) >= 5]
 
     def _check_voice(self, voice: str | None) -> str:
         if not voice:
             return "en-us"
         base = voice.split("+", 1)[0]  # "en-us+f3": a language plus a voice variant
-        if base not in self.voices():
+        known = {name for code, file in self._voice_table() for name in (code, file, file.rsplit("/", 1)[-1])}
+        if base not in known:
             raise InvalidInput(f"unknown espeak-ng voice {voice!r}; see `espeak-ng --voices` (e.g. en-us, de, fr)")
         return voice
 

@@ -1,52 +1,65 @@
-"""mmzoo plugin: OCR with Tesseract through pytesseract (system engine, no download).
+"""mmzoo plugin: OCR with the Tesseract engine (system program, no download).
 
 Needs the ``tesseract`` program and its language packs (Debian: ``tesseract-ocr``,
 ``tesseract-ocr-deu``, ...). Options mirror the command line: ``lang``, ``psm``, ``oem``.
+
+The engine is run directly rather than through pytesseract: one run writes both the plain text
+(identical to ``tesseract IMG - -l LANG --psm N``) and the TSV word table, where pytesseract needs
+two runs, and each run gets ``OMP_THREAD_LIMIT=1``, which is about 4x faster on small images.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import mmzoo
 from mmzoo.errors import InvalidInput, MissingDependency
 from mmzoo.tasks.ocr import OCRModel, OCRResult, Word
 
+PROGRAM = "tesseract"
 INSTALL_HINT = "install Tesseract: apt-get install tesseract-ocr (Debian/Ubuntu) or brew install tesseract (macOS)"
 
 
 class TesseractOCR(OCRModel):
     """Tesseract 4/5 LSTM engine: the page's text plus every word's box and confidence."""
 
-    def recognize(self, images: list[Any], *, lang: str | None = None, psm: int = 3, oem: int = 3) -> list[OCRResult]:
-        import pytesseract
+    def __init__(self, *, timeout: float = 120.0) -> None:
+        self.timeout = timeout
 
+    def recognize(self, images: list[Any], *, lang: str | None = None, psm: int = 3, oem: int = 3) -> list[OCRResult]:
         lang = self._check_lang(lang)
         if not 0 <= int(psm) <= 13:
             raise InvalidInput(f"psm (page segmentation mode) must be 0-13, got {psm}")
         if not 0 <= int(oem) <= 3:
             raise InvalidInput(f"oem (engine mode) must be 0-3, got {oem}")
-        config = f"--psm {int(psm)} --oem {int(oem)}"
-        results = []
-        for image in images:
-            try:
-                # Two runs of the engine: the plain text must match `tesseract IMG - ...` exactly,
-                # which rebuilding it from the TSV word table would not guarantee.
-                text = pytesseract.image_to_string(image, lang=lang, config=config)
-                table = pytesseract.image_to_data(image, lang=lang, config=config, output_type=pytesseract.Output.DICT)
-            except pytesseract.TesseractNotFoundError:
-                raise MissingDependency(f"tesseract program not found; {INSTALL_HINT}") from None
-            except pytesseract.TesseractError as exc:
-                raise InvalidInput(f"tesseract failed: {exc.message.strip() or exc}") from None
-            results.append(OCRResult(text=text, words=_words(table), language=lang))
-        return results
+        settings = ["-l", lang, "--psm", str(int(psm)), "--oem", str(int(oem))]
+        return [self._read(image, settings, lang) for image in images]
+
+    def _read(self, image: Any, settings: list[str], lang: str) -> OCRResult:
+        env = {**os.environ, "OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "1")}
+        with tempfile.TemporaryDirectory(prefix="mmzoo-tesseract-") as tmp:
+            source, out = Path(tmp) / "page.png", Path(tmp) / "page"
+            image.save(source)
+            done = subprocess.run([_program(), str(source), str(out), *settings, "txt", "tsv"],
+                                  capture_output=True, text=True, env=env, timeout=self.timeout)
+            if done.returncode != 0:
+                raise InvalidInput(f"tesseract failed: {done.stderr.strip()}")
+            text = out.with_suffix(".txt").read_text(encoding="utf-8")
+            with out.with_suffix(".tsv").open(encoding="utf-8", newline="") as table:
+                words = _words(csv.DictReader(table, delimiter="\t", quoting=csv.QUOTE_NONE))
+        return OCRResult(text=text, words=words, language=lang)
 
     @functools.cache
     def languages(self) -> list[str]:
-        import pytesseract
-
-        return sorted(lang for lang in pytesseract.get_languages(config="") if lang != "osd")
+        listing = subprocess.run([_program(), "--list-langs"], capture_output=True, text=True, check=True).stdout
+        return sorted(line.strip() for line in listing.splitlines()[1:] if line.strip() and line.strip() != "osd")
 
     def _check_lang(self, lang: str | None) -> str:
         installed = self.languages()
@@ -61,15 +74,23 @@ class TesseractOCR(OCRModel):
         return lang
 
 
-def _words(table: dict[str, list[Any]]) -> list[Word]:
+def _program() -> str:
+    program = shutil.which(PROGRAM)
+    if program is None:
+        raise MissingDependency(f"tesseract program not found; {INSTALL_HINT}")
+    return program
+
+
+def _words(rows: Any) -> list[Word]:
+    """Word rows (level 5) of Tesseract's TSV, each with a running line index."""
     words, lines = [], {}
-    for i, text in enumerate(table["text"]):
-        confidence = float(table["conf"][i])
-        if confidence < 0 or not str(text).strip():
+    for row in rows:
+        confidence = float(row["conf"])
+        if row["level"] != "5" or confidence < 0 or not (row["text"] or "").strip():
             continue
-        line_key = (table["block_num"][i], table["par_num"][i], table["line_num"][i])
-        box = (int(table["left"][i]), int(table["top"][i]), int(table["width"][i]), int(table["height"][i]))
-        words.append(Word(str(text), box, confidence, lines.setdefault(line_key, len(lines))))
+        line_key = (row["block_num"], row["par_num"], row["line_num"])
+        box = (int(row["left"]), int(row["top"]), int(row["width"]), int(row["height"]))
+        words.append(Word(row["text"], box, confidence, lines.setdefault(line_key, len(lines))))
     return words
 
 
@@ -80,7 +101,6 @@ def register_models(register):
         summary="Tesseract LSTM OCR engine: many languages, word boxes and confidences",
         factory=TesseractOCR,
         weights=mmzoo.Weights(source="system", license="Apache-2.0"),
-        requires=("pytesseract",),
         binaries=("tesseract",),
         install_hint=INSTALL_HINT,
         default=True,

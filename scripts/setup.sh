@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up mmzoo on a fresh Debian/Ubuntu machine: system engines, a virtual environment, the core
+# and the built-in plugins. Usage: scripts/setup.sh [--test]   (--test adds test tools and Chromium)
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+need_apt=()
+command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu)
+command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+if [ "$want_test" = 1 ]; then
+  command -v chromium >/dev/null || need_apt+=(chromium)
+  [ -d /usr/share/tesseract-ocr/5/tessdata ] && [ ! -f /usr/share/tesseract-ocr/5/tessdata/deu.traineddata ] \
+    && need_apt+=(tesseract-ocr-deu)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing system packages: ${need_apt[*]}"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+python="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt)
+core="."
+[ "$want_test" = 1 ] && core=".[test]"
+"${pip[@]}" -e "$core" -e plugins/mmzoo-tesseract -e plugins/mmzoo-espeak
+.venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak" # fail here, not later, if the install broke
+echo "setup: ready ($(.venv/bin/mmzoo --version))"
