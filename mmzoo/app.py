@@ -122,10 +122,11 @@ def build_app() -> gr.Blocks:
 
 
 def launch(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False, block: bool = True,
-           concurrency: int = 4) -> gr.Blocks:
-    """Build and serve the app (on 127.0.0.1 unless told otherwise)."""
+           concurrency: int = 4, quiet: bool = False) -> gr.Blocks:
+    """Build and serve the app (on 127.0.0.1 unless told otherwise); ``block=False`` returns at once."""
     blocks = build_app()
     blocks.queue(default_concurrency_limit=concurrency)
+    # show_error: Gradio's own input checks (e.g. a text file given to an image box) reach the tab too.
     blocks.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
-                  footer_links=["api"], theme=gr.themes.Soft())
+                  show_error=True, quiet=quiet, footer_links=["api"], theme=gr.themes.Soft())
     return blocks

@@ -64,12 +64,10 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app() -> Iterator[str]:
     """Serve the app on a free loopback port for the duration of a block; yield its URL."""
-    from mmzoo.app import build_app
+    from mmzoo.app import launch
 
-    blocks = build_app()
-    blocks.queue(default_concurrency_limit=4)
     port = free_port()
-    blocks.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    blocks = launch(port=port, block=False, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -1,0 +1,142 @@
+"""The Gradio app, driven through gradio_client as a program would use it."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import pytest
+import soundfile
+from PIL import Image
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+import mmzoo
+from conftest import running_app
+from doubles import DoublesPlugin, colour_image, write_tone
+from mmzoo.app import build_app
+from mmzoo.tasks.base import Input, Model, Task
+
+
+def tab_ids(blocks: gr.Blocks) -> list[str]:
+    return [b.id for b in blocks.blocks.values() if isinstance(b, gr.Tab)]
+
+
+@pytest.fixture
+def client(app_url):
+    return Client(app_url, verbose=False, analytics_enabled=False)
+
+
+def test_only_tasks_with_models_get_tabs():
+    assert tab_ids(build_app()) == ["ocr", "tts"]
+
+
+def test_tabs_follow_the_fixed_order(register_plugin):
+    register_plugin(DoublesPlugin(), "doubles")
+    assert tab_ids(build_app()) == ["retrieve", "caption", "vqa", "ocr", "tts", "text2image", "avmatch"]
+
+
+def test_ocr_tab(client, ocr_image):
+    text, boxes, words = client.predict("ocr/tesseract", handle_file(str(ocr_image)), "eng", 3, 3, api_name="/ocr")
+    assert text == mmzoo.run("ocr", ocr_image).text
+    assert boxes.endswith(".png")
+    assert "quick" in [row[0] for row in words["data"]]
+
+
+def test_tts_tab(client):
+    audio_path, mel_path = client.predict("tts/espeak-ng", "hello world", "en-us", 175, 50, api_name="/tts")
+    waveform, rate = soundfile.read(audio_path)
+    assert rate == 22050 and 0.5 < len(waveform) / rate < 2.5 and np.abs(waveform).max() > 0.05
+    assert mel_path.endswith(".png")
+
+
+def test_bad_input_shows_a_message_and_the_app_keeps_serving(client, text_file, ocr_image):
+    with pytest.raises(AppError, match="cannot identify image file"):  # Gradio's own check, shown as is
+        client.predict("ocr/tesseract", handle_file(str(text_file)), "eng", 3, 3, api_name="/ocr")
+    with pytest.raises(AppError, match="text is empty"):
+        client.predict("tts/espeak-ng", "   ", "en-us", 175, 50, api_name="/tts")
+    with pytest.raises(AppError, match="not installed"):
+        client.predict("ocr/tesseract", handle_file(str(ocr_image)), "klingon", 3, 3, api_name="/ocr")
+    text, _, _ = client.predict("ocr/tesseract", handle_file(str(ocr_image)), "eng", 3, 3, api_name="/ocr")
+    assert "quick brown fox" in text
+
+
+def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
+    register_plugin(DoublesPlugin(), "doubles")
+    paths = {}
+    for colour in ("red", "green", "blue"):
+        paths[colour] = tmp_path / f"{colour}.png"
+        colour_image(colour).save(paths[colour])
+    gallery = [handle_file(str(paths[c])) for c in ("red", "green", "blue")]
+    with running_app() as url:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        hits = client.predict("retrieve/colour", "something green", gallery, 2, api_name="/retrieve")
+        assert len(hits) == 2 and hits[0]["image"].endswith("green.png")
+        assert float(hits[0]["caption"]) > float(hits[1]["caption"])
+        assert client.predict("caption/colour", handle_file(str(paths["blue"])), 2, api_name="/caption") \
+            == "a blue square\nsomething blue"
+        answers = client.predict("vqa/colour", handle_file(str(paths["red"])), "what colour?", api_name="/vqa")
+        assert answers["label"] == "red"
+        painted = client.predict("text2image/colour", "a blue picture", None, 7, api_name="/text2image")
+        assert tuple(np.asarray(Image.open(painted))[0, 0]) == (30, 30, 220)
+        loud = write_tone(tmp_path / "loud.wav", 0.9)
+        black, white = tmp_path / "black.png", tmp_path / "white.png"
+        Image.new("RGB", (32, 32), "black").save(black)
+        Image.new("RGB", (32, 32), "white").save(white)
+        matches, heat = client.predict("avmatch/loudness", handle_file(str(loud)),
+                                       [handle_file(str(black)), handle_file(str(white))], api_name="/avmatch")
+        assert matches[0]["image"].endswith("white.png") and heat.endswith(".png")
+
+
+class EchoModel(Model):
+    def echo(self, texts, *, times: int = 1):
+        return [t * times for t in texts]
+
+
+class EchoTask(Task):
+    id = "echo"
+    title = "Echo"
+    summary = "Say it again."
+    interface = EchoModel
+    method = "echo"
+    inputs = (Input("text", "text", "what to repeat", positional=True),)
+
+    def run(self, model, text, **options):
+        return model.echo([text], **options)[0]
+
+    def build_tab(self, ui):
+        box = gr.Textbox(label="Text")
+        out = gr.Textbox(label="Echo")
+        model = ui.model_dropdown()
+        gr.Button("Echo").click(lambda m, t: ui.run(m, t, times=2), [model, box], [out], api_name="echo")
+
+
+class BrokenTabTask(EchoTask):
+    id = "broken"
+    title = "Broken"
+
+    def build_tab(self, ui):
+        raise RuntimeError("this tab is broken on purpose")
+
+
+class TaskPlugin:
+    @mmzoo.hookimpl
+    def register_tasks(self, register):
+        register(EchoTask())
+        register(BrokenTabTask())
+
+    @mmzoo.hookimpl
+    def register_models(self, register):
+        register(mmzoo.ModelSpec(id="echo/twice", summary="repeats text", factory=EchoModel))
+        register(mmzoo.ModelSpec(id="broken/echo", summary="repeats text", factory=EchoModel))
+
+
+def test_plugin_tasks_get_tabs_after_the_core_and_a_broken_tab_stays_contained(register_plugin, ocr_image):
+    register_plugin(TaskPlugin(), "echo-plugin")
+    blocks = build_app()
+    assert tab_ids(blocks) == ["ocr", "tts", "echo", "broken"]
+    assert mmzoo.run("echo", "ab", times=3) == "ababab"
+    with running_app() as url:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        assert client.predict("echo/twice", "hey", api_name="/echo") == "heyhey"
+        text, _, _ = client.predict("ocr/tesseract", handle_file(str(ocr_image)), "eng", 3, 3, api_name="/ocr")
+        assert "quick brown fox" in text
