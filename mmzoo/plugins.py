@@ -128,7 +128,7 @@ def _adder(add: Callable[[Any, str], Any], record: PluginRecord, names: list[str
 def _call_each(manager: pluggy.PluginManager, hook_name: str, make_arg: Callable[[PluginRecord], Any],
                argname: str = "register") -> None:
     hook = getattr(manager.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):  # pluggy lists them last-registered first
+    for impl in hook.get_hookimpls():  # in registration order: built-ins, entry points, run-time plugins
         record = _records.setdefault(impl.plugin_name, PluginRecord(impl.plugin_name, source="runtime"))
         record.hooks.append(hook_name)
         try:

@@ -78,7 +78,10 @@ class ModelSpec:
         module_name, _, attr = self.factory.partition(":")
         obj: Any = importlib.import_module(module_name)
         for part in attr.split(".") if attr else ():
-            obj = getattr(obj, part)
+            try:
+                obj = getattr(obj, part)
+            except AttributeError:
+                raise ImportError(f"{self.factory!r}: {module_name} has no attribute {attr!r}") from None
         return obj
 
     def check(self) -> None:

@@ -100,7 +100,7 @@ class OCRTask(Task):
         with gr.Row():
             with gr.Column():
                 model = ui.model_dropdown()
-                image = gr.Image(type="filepath", label="Image", sources=["upload", "clipboard"])
+                image = gr.Image(type="filepath", label="Image", sources=["upload", "clipboard"], elem_id="ocr-image")
                 lang = gr.Dropdown(label="Language(s)", value="eng", choices=["eng"], allow_custom_value=True,
                                    info="one or more installed languages, joined by '+': eng+deu")
                 with gr.Accordion("Engine settings", open=False):
@@ -108,7 +108,7 @@ class OCRTask(Task):
                     oem = gr.Dropdown(label="Engine mode (--oem)", value=3, choices=[0, 1, 2, 3])
                 button = gr.Button("Read text", variant="primary")
             with gr.Column():
-                text = gr.Textbox(label="Text", lines=10, buttons=["copy"])
+                text = gr.Textbox(label="Text", lines=10, buttons=["copy"], elem_id="ocr-text")
                 boxes = gr.Image(label="Words found", type="pil", format="png")
                 words = gr.Dataframe(headers=["word", "confidence", "left", "top", "width", "height"],
                                      label="Words", interactive=False)

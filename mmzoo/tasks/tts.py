@@ -34,6 +34,8 @@ class TTSModel(Model):
     def synthesize(self, texts: list[str], *, voice: str | None = None) -> list[Speech]:
         raise NotImplementedError
 
+    default_voice: str | None = None  # the voice used when none is asked for
+
     def voices(self) -> list[str]:
         """Voice names this model accepts (empty when it has one voice)."""
         return []
@@ -85,14 +87,14 @@ class TTSTask(Task):
         with gr.Row():
             with gr.Column():
                 model = ui.model_dropdown()
-                text = gr.Textbox(label="Text", lines=4, placeholder="Type something to say")
+                text = gr.Textbox(label="Text", lines=4, placeholder="Type something to say", elem_id="tts-text")
                 voice = gr.Dropdown(label="Voice", value=None, choices=[], allow_custom_value=True)
                 with gr.Row():
                     rate = gr.Slider(80, 450, value=175, step=5, label="Rate (words per minute)")
                     pitch = gr.Slider(0, 99, value=50, step=1, label="Pitch")
                 button = gr.Button("Speak", variant="primary")
             with gr.Column():
-                audio = gr.Audio(label="Speech", type="numpy", format="wav")
+                audio = gr.Audio(label="Speech", type="numpy", format="wav", elem_id="tts-audio")
                 mel = gr.Image(label="Mel spectrogram", type="pil", format="png")
 
         def speak(model_id: str, words: str, voice_name: str | None, rate_wpm: float, pitch_value: float):
@@ -100,7 +102,8 @@ class TTSTask(Task):
             return (speech.sample_rate, speech.waveform), spectrogram_image(speech.mel_spectrogram())
 
         def voices(model_id: str):
-            return gr.Dropdown(choices=ui.load(model_id).voices())
+            loaded = ui.load(model_id)
+            return gr.Dropdown(choices=loaded.voices(), value=loaded.default_voice)
 
         button.click(speak, [model, text, voice, rate, pitch], [audio, mel], api_name="tts")
         ui.on_model_change(model, voices, voice)

@@ -23,6 +23,8 @@ INSTALL_HINT = "install espeak-ng: apt-get install espeak-ng (Debian/Ubuntu) or 
 class EspeakTTS(TTSModel):
     """Formant synthesis: fast, robotic, 100+ languages."""
 
+    default_voice = "en-us"
+
     def synthesize(self, texts: list[str], *, voice: str | None = None, rate: int = 175,
                    pitch: int = 50) -> list[Speech]:
         import soundfile
@@ -56,7 +58,7 @@ class EspeakTTS(TTSModel):
 
     def _check_voice(self, voice: str | None) -> str:
         if not voice:
-            return "en-us"
+            return self.default_voice
         base = voice.split("+", 1)[0]  # "en-us+f3": a language plus a voice variant
         known = {name for code, file in self._voice_table() for name in (code, file, file.rsplit("/", 1)[-1])}
         if base not in known:
