@@ -132,3 +132,16 @@ def test_load_passes_device_only_to_models_that_take_it(register_plugin):
     assert mmzoo.load("ocr/devicey", device="cpu").device == "cpu"
     with pytest.raises(mmzoo.InvalidInput, match="no option 'device'"):
         mmzoo.load("ocr/tesseract", device="cuda")
+
+
+def test_bad_inputs_raise_typed_errors(text_file, empty_file):
+    with pytest.raises(mmzoo.InvalidInput, match="is not an image"):
+        mmzoo.run("ocr", text_file)
+    with pytest.raises(mmzoo.InvalidInput, match="empty"):
+        mmzoo.run("ocr", empty_file)
+    with pytest.raises(mmzoo.InvalidInput, match="text is empty"):
+        mmzoo.run("tts", "")
+    with pytest.raises(mmzoo.InvalidInput, match="empty list"):
+        mmzoo.run("tts", [])
+    with pytest.raises(mmzoo.UnknownModel):
+        mmzoo.run("tts", "hi", model="tts/nope")

@@ -52,7 +52,9 @@ def test_run_ocr_json(ocr_image):
     out = mmzoo_cli("run", "ocr", ocr_image, "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert "quick brown fox" in result["text"]
+    cli_text = subprocess.run(["tesseract", str(ocr_image), "-", "-l", "eng", "--psm", "3"],
+                              capture_output=True, text=True, check=True).stdout
+    assert result["text"] == cli_text and "quick brown fox" in result["text"]
     assert result["words"] and all(len(w["box"]) == 4 and 0 <= w["confidence"] <= 100 for w in result["words"])
 
 

@@ -17,6 +17,7 @@ from gradio_client import Client, handle_file
 import mmzoo
 from conftest import ROOT, running_app
 from mmzoo import plugins
+from mmzoo.app import build_app
 from test_app import tab_ids
 from test_cli import mmzoo_cli
 
@@ -63,7 +64,7 @@ def test_example_plugin_wheel_installs_and_uninstalls(tmp_path, ocr_image, fresh
     assert out.returncode == 0, out.stderr
     assert "palette/median-cut" not in model_ids()
     plugins.reset()
-    assert "palette" not in tab_ids(__import__("mmzoo.app").app.build_app())
+    assert "palette" not in tab_ids(build_app())
 
 
 BROKEN_PACKAGE = {
