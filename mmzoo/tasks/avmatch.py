@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..errors import InvalidInput
 from ..media import Audio, load_audio, load_image
-from .base import Input, Model, Task, source_label
+from .base import Input, Model, Task, check_query_and_gallery, source_label
 from .retrieve import Hit, rank
 
 if TYPE_CHECKING:
@@ -69,12 +68,7 @@ class AVMatchTask(Task):
 
     def run(self, model: AVMatchModel, *, audio: Any = None, image: Any = None, images: Sequence[Any] | None = None,
             audios: Sequence[Any] | None = None, k: int = 5, with_matchmap: bool = True) -> AVMatchResult:
-        if (audio is None) == (image is None):
-            raise InvalidInput("give exactly one query: audio=... or image=...")
-        if (images is None) == (audios is None) or not (images or audios):
-            raise InvalidInput("give exactly one non-empty gallery: images=[...] or audios=[...]")
-        if k < 1:
-            raise InvalidInput(f"k must be at least 1, got {k}")
+        check_query_and_gallery({"audio": audio, "image": image}, {"images": images, "audios": audios}, k)
         if audio is not None:
             query_audio = load_audio(audio)
             query, label = model.embed_audio([query_audio])[0], source_label(audio) or "audio"

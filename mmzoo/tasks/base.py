@@ -137,6 +137,24 @@ def call_with_options(method: Callable[..., Any], *args: Any, **options: Any) ->
     return method(*args, **options)
 
 
+def output_paths(path: Path, count: int) -> list[Path]:
+    """``path`` for one result; ``stem-0.ext``, ``stem-1.ext``, ... for several."""
+    if count == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(count)]
+
+
+def check_query_and_gallery(queries: dict[str, Any], galleries: dict[str, Any], k: int) -> None:
+    """Exactly one query and exactly one non-empty gallery, named by keyword; ``k`` >= 1."""
+    if sum(v is not None for v in queries.values()) != 1:
+        raise InvalidInput(f"give exactly one query: {' or '.join(f'{n}=...' for n in queries)}")
+    given = [v for v in galleries.values() if v is not None]
+    if len(given) != 1 or len(given[0]) == 0:
+        raise InvalidInput(f"give exactly one non-empty gallery: {' or '.join(f'{n}=[...]' for n in galleries)}")
+    if k < 1:
+        raise InvalidInput(f"k must be at least 1, got {k}")
+
+
 def source_label(value: Any) -> str | None:
     """The path an input came from, if it came from a file."""
     return os.fspath(value) if isinstance(value, (str, os.PathLike)) else None

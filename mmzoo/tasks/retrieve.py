@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..errors import InvalidInput
 from ..media import check_text, load_image
-from .base import Input, Model, Task, source_label
+from .base import Input, Model, Task, check_query_and_gallery, source_label
 
 if TYPE_CHECKING:
     import numpy as np
@@ -70,12 +69,7 @@ class RetrieveTask(Task):
 
     def run(self, model: RetrievalModel, *, text: str | None = None, image: Any = None,
             images: Sequence[Any] | None = None, texts: Sequence[str] | None = None, k: int = 5) -> RetrievalResult:
-        if (text is None) == (image is None):
-            raise InvalidInput("give exactly one query: text=... or image=...")
-        if (images is None) == (texts is None) or not (images or texts):
-            raise InvalidInput("give exactly one non-empty gallery: images=[...] or texts=[...]")
-        if k < 1:
-            raise InvalidInput(f"k must be at least 1, got {k}")
+        check_query_and_gallery({"text": text, "image": image}, {"images": images, "texts": texts}, k)
         if text is not None:
             query_text = check_text(text, "query")
             query, label = model.embed_texts([query_text])[0], query_text

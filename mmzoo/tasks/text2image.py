@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import InvalidInput
 from ..media import check_text, load_image
-from .base import Input, Model, Task, as_batch, call_with_options, unbatch
+from .base import Input, Model, Task, as_batch, call_with_options, output_paths, unbatch
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -79,8 +79,7 @@ class TextToImageTask(Task):
         if path.suffix == ".json":
             return super().save(result, path)
         results = result if isinstance(result, list) else [result]
-        paths = [path] if len(results) == 1 else [path.with_name(f"{path.stem}-{i}{path.suffix}")
-                                                   for i in range(len(results))]
+        paths = output_paths(path, len(results))
         for r, p in zip(results, paths):
             r.image.save(p)
         return paths

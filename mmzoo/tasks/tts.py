@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..media import Audio, check_text
-from .base import Input, Model, Task, as_batch, call_with_options, unbatch
+from .base import Input, Model, Task, as_batch, call_with_options, output_paths, unbatch
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,9 +77,7 @@ class TTSTask(Task):
         if path.suffix == ".json":
             return super().save(result, path)
         results = result if isinstance(result, list) else [result]
-        if len(results) == 1:
-            return [results[0].save(path)]
-        return [r.save(path.with_name(f"{path.stem}-{i}{path.suffix}")) for i, r in enumerate(results)]
+        return [r.save(p) for r, p in zip(results, output_paths(path, len(results)))]
 
     def build_tab(self, ui: TabContext) -> None:
         import gradio as gr
