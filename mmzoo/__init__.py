@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .api import clear_cache, load, models, run, tasks
 from .errors import (
+    DatasetError,
     InvalidInput,
     MissingDependency,
     MMZooError,
@@ -25,6 +26,6 @@ __version__ = "0.1.0"
 __all__ = [
     "tasks", "models", "load", "run", "clear_cache",
     "ModelSpec", "Weights", "hookimpl",
-    "MMZooError", "InvalidInput", "UnknownTask", "UnknownModel",
+    "MMZooError", "InvalidInput", "DatasetError", "UnknownTask", "UnknownModel",
     "WeightsUnavailable", "MissingDependency", "PluginError",
 ]

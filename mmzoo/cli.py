@@ -273,6 +273,60 @@ def download_command(model_id: str) -> None:
     click.echo(factory.download(spec))
 
 
+# -- data and evaluation ---------------------------------------------------------------
+
+
+@cli.command("eval")
+@click.argument("task")
+@click.option("--model", "-m", help="Model id (default: the task's default model).")
+@click.option("--data", "-d", default="shapes:test", show_default=True,
+              help="shapes:SPLIT[?n=N&seed=S], or a dataset file/folder (COCO, Karpathy, VQA v2, Places audio, "
+                   "OCR JSONL/CSV).")
+@click.option("--split", help="Split of a Karpathy JSON (default test).")
+@click.option("--limit", type=int, help="Evaluate on the first N samples only.")
+@click.option("--batch-size", type=int, default=16, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
+def eval_command(task: str, model: str | None, data: str, split: str | None, limit: int | None, batch_size: int,
+                 json_path: Path | None) -> None:
+    """Score a model on a dataset: retrieve (R@K), caption (BLEU/METEOR/ROUGE-L/CIDEr-D), vqa, ocr, avmatch."""
+    from .evaluate import evaluate
+
+    report = evaluate(task, model=model, data=data, limit=limit, batch_size=batch_size, split=split)
+    click.echo(report.table())
+    if json_path is not None:
+        json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        click.echo(f"wrote {json_path}", err=True)
+
+
+@cli.group("data")
+def data_command() -> None:
+    """Generate and inspect datasets."""
+
+
+@data_command.command("shapes")
+@click.option("--out", "-o", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write (created; must be empty or new).")
+@click.option("--n", "count", type=int, default=1000, show_default=True, help="Number of scenes.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--audio/--no-audio", default=True, show_default=True, help="Spoken captions (needs espeak-ng).")
+@click.option("--ocr/--no-ocr", default=True, show_default=True, help="Rendered text pages.")
+@click.option("--workers", type=int, default=2, show_default=True)
+def data_shapes_command(out: Path, count: int, seed: int, audio: bool, ocr: bool, workers: int) -> None:
+    """Write the Shapes world: images, captions (COCO + Karpathy JSON), VQA v2 JSON, spoken captions, OCR pages."""
+    import time
+
+    from .data import shapes
+
+    if count < 1:
+        raise InvalidInput(f"--n must be at least 1, got {count}")
+    if out.exists() and any(out.iterdir()):
+        raise InvalidInput(f"{out} is not empty; choose a new folder")
+    start = time.perf_counter()
+    summary = shapes.generate(out, n=count, seed=seed, audio=audio, ocr=ocr, workers=workers)
+    click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    click.echo(f"wrote {out} in {time.perf_counter() - start:.1f} s", err=True)
+
+
 # -- the app and the environment -------------------------------------------------------
 
 

@@ -15,6 +15,10 @@ class InvalidInput(MMZooError, ValueError):
     """An input (image, audio, text, option) cannot be used."""
 
 
+class DatasetError(InvalidInput):
+    """A dataset file is missing, malformed or lacks a field (the message names file and field)."""
+
+
 class UnknownTask(MMZooError, LookupError):
     """No registered task has this id."""
 
@@ -38,6 +42,7 @@ class PluginError(MMZooError):
 __all__ = [
     "MMZooError",
     "InvalidInput",
+    "DatasetError",
     "UnknownTask",
     "UnknownModel",
     "WeightsUnavailable",

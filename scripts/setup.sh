@@ -12,6 +12,7 @@ need_apt=()
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+command -v java >/dev/null || need_apt+=(default-jre-headless)  # METEOR and the PTB tokeniser of the caption metrics
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null || need_apt+=(chromium)
   [ -d /usr/share/tesseract-ocr/5/tessdata ] && [ ! -f /usr/share/tesseract-ocr/5/tessdata/deu.traineddata ] \
@@ -27,8 +28,8 @@ fi
 python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt)
-core="."
-[ "$want_test" = 1 ] && core=".[test]"
+core=".[eval]"
+[ "$want_test" = 1 ] && core=".[eval,test]"
 "${pip[@]}" -e "$core" -e plugins/mmzoo-tesseract -e plugins/mmzoo-espeak
 .venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak" # fail here, not later, if the install broke
 echo "setup: ready ($(.venv/bin/mmzoo --version))"

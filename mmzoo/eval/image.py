@@ -1,0 +1,93 @@
+"""Image metrics: PSNR, SSIM and L1 (scikit-image), CLIPScore and the manipulation precision.
+
+CLIPScore (Hessel et al., 2021) = w * max(cos(image, text), 0) with w = 2.5, given any retrieval
+model of mmzoo (its embeddings are L2-normalised). The manipulation precision of text-guided
+editing (ManiGAN, Li et al., 2020) = (1 - diff) * sim, with diff the L1 distance between input
+and edited image (pixels in [0, 1]) and sim the cosine similarity of the edited image and the text.
+IS and FID need the Inception weights of torch-fidelity; offline they raise WeightsUnavailable.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..errors import InvalidInput, MissingDependency, WeightsUnavailable
+from ..media import load_image
+
+if TYPE_CHECKING:
+    from ..tasks.retrieve import RetrievalModel
+
+CLIPSCORE_WEIGHT = 2.5
+
+
+def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    first, second = load_image(a), load_image(b)
+    if first.size != second.size:
+        raise InvalidInput(f"images differ in size: {first.size} vs {second.size}")
+    return np.asarray(first), np.asarray(second)
+
+
+def psnr(reference: Any, image: Any) -> float:
+    from skimage.metrics import peak_signal_noise_ratio
+
+    ref, img = _pair(reference, image)
+    return float(peak_signal_noise_ratio(ref, img, data_range=255))
+
+
+def ssim(reference: Any, image: Any) -> float:
+    from skimage.metrics import structural_similarity
+
+    ref, img = _pair(reference, image)
+    return float(structural_similarity(ref, img, channel_axis=-1, data_range=255))
+
+
+def l1(reference: Any, image: Any) -> float:
+    """Mean absolute pixel difference, pixels scaled to [0, 1]."""
+    ref, img = _pair(reference, image)
+    return float(np.abs(ref.astype(np.float64) - img.astype(np.float64)).mean() / 255.0)
+
+
+def clip_score(model: RetrievalModel, images: Sequence[Any], texts: Sequence[str],
+               weight: float = CLIPSCORE_WEIGHT) -> list[float]:
+    """CLIPScore of each (image, text) pair with the given retrieval model."""
+    if len(images) != len(texts):
+        raise InvalidInput(f"{len(images)} images but {len(texts)} texts")
+    image_vectors = model.embed_images([load_image(i) for i in images])
+    text_vectors = model.embed_texts(list(texts))
+    cosine = np.sum(image_vectors * text_vectors, axis=1)
+    return [float(weight * max(c, 0.0)) for c in cosine]
+
+
+def manipulation_precision(model: RetrievalModel, original: Any, edited: Any, text: str) -> float:
+    """MP = (1 - L1(original, edited)) * cos(edited, text)."""
+    diff = l1(original, edited)
+    similarity = float(np.dot(model.embed_images([load_image(edited)])[0], model.embed_texts([text])[0]))
+    return (1.0 - diff) * similarity
+
+
+def inception_scores(real: Sequence[Any], fake: Sequence[Any]) -> dict[str, float]:
+    """IS of ``fake`` and FID between ``real`` and ``fake``, with torchmetrics / torch-fidelity."""
+    try:
+        import torch
+        from torchmetrics.image.fid import FrechetInceptionDistance
+        from torchmetrics.image.inception import InceptionScore
+    except ImportError:
+        raise MissingDependency("IS/FID need torch, torchmetrics and torch-fidelity: "
+                                "pip install torch torchmetrics torch-fidelity") from None
+    try:
+        fid, inception = FrechetInceptionDistance(feature=2048), InceptionScore()
+    except Exception as exc:  # the Inception weights download on first use
+        raise WeightsUnavailable(f"IS/FID need the FID Inception weights (about 92 MB), which torch-fidelity "
+                                 f"downloads into TORCH_HOME on first use; connect once and retry ({exc})") from None
+
+    def batch(images: Sequence[Any]) -> Any:
+        arrays = np.stack([np.asarray(load_image(i).resize((299, 299))) for i in images])
+        return torch.from_numpy(arrays).permute(0, 3, 1, 2)
+
+    fid.update(batch(real), real=True)
+    fid.update(batch(fake), real=False)
+    inception.update(batch(fake))
+    mean, std = inception.compute()
+    return {"FID": float(fid.compute()), "IS": float(mean), "IS_std": float(std)}

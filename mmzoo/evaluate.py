@@ -1,0 +1,222 @@
+"""Evaluate a model on a dataset: the engine of `mmzoo eval`.
+
+Each task with a metric has an evaluator: it reads the data spec (``shapes:test`` or a path), runs
+the model in batches through :func:`mmzoo.run` / the model's interface, and scores the outputs
+with :mod:`mmzoo.eval`. The report is a flat dict of metrics plus notes on how to read them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from . import api
+from .data import ensure_shapes, parse_shapes_spec
+from .data import readers
+from .errors import DatasetError, InvalidInput
+from .media import load_audio, load_image
+from .plugins import get_registry
+
+
+@dataclass
+class EvalReport:
+    task: str
+    model: str
+    data: str
+    samples: int
+    metrics: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def table(self) -> str:
+        width = max(len(k) for k in self.metrics) if self.metrics else 6
+        lines = [f"{self.task} · {self.model} · {self.data} · {self.samples} samples · {self.seconds:.1f} s"]
+        lines += [f"  {name:<{width}}  {value:.4f}" for name, value in self.metrics.items()]
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def evaluate(task: str, model: str | None = None, data: str = "shapes:test", limit: int | None = None,
+             batch_size: int = 16, progress: bool = True, split: str | None = None) -> EvalReport:
+    """Score ``model`` (default: the task's default model) on ``data``."""
+    if task not in EVALUATORS:
+        raise InvalidInput(f"no metric for task {task!r}; tasks with metrics: {', '.join(EVALUATORS)}")
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"limit must be at least 1, got {limit}")
+    registry = get_registry()
+    spec = registry.default_model(task) if model is None else registry.model(model)
+    if spec.task != task:
+        raise InvalidInput(f"model {spec.id} is a {spec.task!r} model, not a {task!r} model")
+    loaded = api.load(spec.id)
+    start = time.perf_counter()
+    metrics, samples, notes = EVALUATORS[task](loaded, data, limit, batch_size, progress, split)
+    return EvalReport(task, spec.id, data, samples, metrics, notes, time.perf_counter() - start)
+
+
+# -- reading the data spec --------------------------------------------------------------------
+
+
+def _shapes(data: str) -> tuple[Path, str] | None:
+    parsed = parse_shapes_spec(data)
+    if parsed is None:
+        return None
+    split, n, seed = parsed
+    return ensure_shapes(n, seed), split
+
+
+def _existing(data: str) -> Path:
+    path = Path(data).expanduser()
+    if not path.exists():
+        raise DatasetError(f"dataset not found: {path} (give a file, a folder, or shapes:test)")
+    return path
+
+
+def caption_items(data: str, split: str | None) -> list[readers.CaptionItem]:
+    """Images with reference captions: COCO captions JSON, Karpathy JSON, or a folder + captions file."""
+    shapes = _shapes(data)
+    if shapes:
+        root, shapes_split = shapes
+        return readers.read_coco_captions(root / "annotations" / f"captions_{shapes_split}.json", root / "images")
+    path = _existing(data)
+    if path.is_dir():
+        return [item for item in readers.read_folder(path) if item.captions]
+    content = readers.load_json(path)
+    if isinstance(content, dict) and "dataset" in content and "images" in content:
+        return readers.read_karpathy(path, split=split or "test")
+    return readers.read_coco_captions(path)
+
+
+def text_image_items(data: str) -> list[readers.TextImage]:
+    shapes = _shapes(data)
+    if shapes:
+        root, split = shapes
+        return readers.read_text_images(root / "ocr" / f"{split}.jsonl")
+    return readers.read_text_images(_existing(data))
+
+
+def vqa_items(data: str) -> list[readers.VQAItem]:
+    shapes = _shapes(data)
+    if shapes:
+        root, split = shapes
+        return readers.read_vqa(root / "vqa" / f"{split}_questions.json", root / "vqa" / f"{split}_annotations.json",
+                                root / "images", image_pattern="{data_subtype}/{image_id:06d}.png")
+    questions = _existing(data)
+    annotations = questions.with_name(questions.name.replace("questions", "annotations"))
+    if not annotations.is_file():
+        raise DatasetError(f"no annotations beside {questions} (expected {annotations.name})")
+    images = questions.parent.parent / "images"
+    return readers.read_vqa(questions, annotations, images if images.is_dir() else questions.parent)
+
+
+def spoken_items(data: str) -> list[readers.SpokenCaption]:
+    shapes = _shapes(data)
+    if shapes:
+        root, split = shapes
+        return readers.read_spoken_captions(root / f"spoken_captions_{split}.json")
+    return readers.read_spoken_captions(_existing(data))
+
+
+# -- the evaluators ----------------------------------------------------------------------------
+
+
+def _batches(items: Sequence[Any], size: int, progress: bool, what: str) -> Iterator[Sequence[Any]]:
+    from tqdm import tqdm
+
+    with tqdm(total=len(items), desc=what, unit="item", disable=not progress, leave=False) as bar:
+        for start in range(0, len(items), size):
+            batch = items[start:start + size]
+            yield batch
+            bar.update(len(batch))
+
+
+def _limited(items: list[Any], limit: int | None, what: str, data: str) -> list[Any]:
+    if not items:
+        raise DatasetError(f"{data}: no {what} to evaluate on")
+    return items[:limit] if limit else items
+
+
+def eval_ocr(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+    from .eval.ocr import error_rates
+
+    items = _limited(text_image_items(data), limit, "pages", data)
+    texts = []
+    for chunk in _batches(items, batch, progress, "ocr"):
+        texts += [r.text for r in api.run("ocr", [i.image for i in chunk], model=model)]
+    notes = ["CER/WER over all pages, whitespace runs collapsed to one space"]
+    return error_rates([i.text for i in items], texts), len(items), notes
+
+
+def eval_caption(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+    from .eval.captioning import caption_scores
+
+    items = _limited(caption_items(data, split), limit, "captioned images", data)
+    candidates = []
+    for chunk in _batches(items, batch, progress, "caption"):
+        candidates += [r.captions[0] for r in api.run("caption", [i.image for i in chunk], model=model)]
+    scores = caption_scores([i.captions for i in items], candidates)
+    notes = [f"{m} unavailable: {why}" for m, why in scores.unavailable.items()]
+    notes.append("COCO caption evaluation: PTB tokenisation; CIDEr-D as in coco-caption")
+    return scores.corpus, len(items), notes
+
+
+def eval_vqa(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+    from .eval.vqa import vqa_accuracy
+
+    items = _limited(vqa_items(data), limit, "questions", data)
+    if any(not i.answers for i in items):
+        raise DatasetError(f"{data}: VQA evaluation needs the annotations (human answers)")
+    predictions = {}
+    for chunk in _batches(items, batch, progress, "vqa"):
+        results = api.run("vqa", [i.image for i in chunk], [i.question for i in chunk], model=model)
+        predictions.update({i.question_id: r.answer for i, r in zip(chunk, results)})
+    scores = vqa_accuracy(predictions, {i.question_id: i.answers for i in items},
+                          answer_types={i.question_id: i.answer_type or "unknown" for i in items})
+    metrics = {"accuracy": scores.overall, **{f"accuracy/{k}": v for k, v in scores.per_answer_type.items()}}
+    return metrics, len(items), ["VQA accuracy: min(1, matching humans / 3), averaged over the 10 leave-one-out subsets"]
+
+
+def _embed_all(embed: Callable[[list[Any]], Any], items: Sequence[Any], batch: int, progress: bool, what: str):
+    import numpy as np
+
+    return np.concatenate([embed(list(chunk)) for chunk in _batches(items, batch, progress, what)])
+
+
+def eval_retrieve(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+    from .eval.retrieval import retrieval_scores
+
+    items = _limited(caption_items(data, split), limit, "captioned images", data)
+    texts = [c for item in items for c in item.captions]
+    owner = [i for i, item in enumerate(items) for _ in item.captions]
+    images = _embed_all(lambda c: model.embed_images([load_image(i.image) for i in c]), items, batch, progress, "images")
+    captions = _embed_all(model.embed_texts, texts, batch, progress, "texts")
+    notes = [f"{len(items)} images, {len(texts)} captions; image->text is a hit if any of the image's captions "
+             f"is in the top k; chance R@1 = {1 / len(items):.4f} (text->image)"]
+    return retrieval_scores(images, captions, owner), len(items), notes
+
+
+def eval_avmatch(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+    from .eval.retrieval import retrieval_scores
+
+    items = _limited(spoken_items(data), limit, "spoken captions", data)
+    image_paths = list(dict.fromkeys(i.image for i in items))
+    index = {path: n for n, path in enumerate(image_paths)}
+    images = _embed_all(lambda c: model.embed_images([load_image(p) for p in c]), image_paths, batch, progress,
+                        "images")
+    audio = _embed_all(lambda c: model.embed_audio([load_audio(i.audio) for i in c]), items, batch, progress, "audio")
+    metrics = {k.replace("i2t", "image->audio").replace("t2i", "audio->image"): v
+               for k, v in retrieval_scores(images, audio, [index[i.image] for i in items]).items()}
+    return metrics, len(items), [f"{len(image_paths)} images, {len(items)} spoken captions"]
+
+
+EVALUATORS: dict[str, Callable[..., tuple[dict[str, float], int, list[str]]]] = {
+    "retrieve": eval_retrieve,
+    "caption": eval_caption,
+    "vqa": eval_vqa,
+    "ocr": eval_ocr,
+    "avmatch": eval_avmatch,
+}
