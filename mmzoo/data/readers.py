@@ -175,7 +175,7 @@ def read_vqa(questions_path: str | Path, annotations_path: str | Path | None = N
         question_id, image_id = need(question, "question_id", where), need(question, "image_id", where)
         image = root / pattern.format(image_id=image_id, data_subtype=subtype) if root else None
         item = VQAItem(question_id, image_id, image, str(need(question, "question", where)))
-        if annotations:
+        if annotations_path is not None:
             ann = annotations.get(question_id)
             if ann is None:
                 raise DatasetError(f"{annotations_path}: no annotation for question_id {question_id}")
