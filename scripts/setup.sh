@@ -12,6 +12,7 @@ need_apt=()
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf ] || need_apt+=(fonts-dejavu-extra)  # Shapes OCR pages
 command -v java >/dev/null || need_apt+=(default-jre-headless)  # METEOR and the PTB tokeniser of the caption metrics
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null || need_apt+=(chromium)
