@@ -31,8 +31,9 @@ def load(model_id: str, device: str | None = None, dtype: str | None = None,
          weights: str | os.PathLike | None = None) -> Model:
     """Load a model (or return it from the cache).
 
-    ``device`` (``"cpu"``, ``"cuda"``, ...) and ``dtype`` (``"float32"``, ``"float16"``) go to models
-    that use them; ``weights`` points a model at a local directory instead of its default source.
+    ``device`` (``"cpu"``, ``"cuda"``, ...), ``dtype`` (``"float32"``, ``"float16"``) and ``weights``
+    (a local directory instead of the model's default source) go to the model's factory; a model
+    that does not take one of them raises InvalidInput naming the options it does take.
     """
     spec = get_registry().model(model_id)
     key = (spec.id, device, dtype, os.fspath(weights) if weights is not None else None)
@@ -79,7 +80,9 @@ def _instantiate(spec: ModelSpec, **kwargs: Any) -> Model:
 
 
 class ModelCache:
-    """A thread-safe LRU cache of loaded models; each key is loaded by one thread only."""
+    """A thread-safe LRU cache of loaded models; each key is loaded by one thread only.
+
+    ``capacity`` bounds how many models it holds (``MMZOO_MAX_MODELS``, default 4)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = max(1, capacity)
@@ -102,11 +105,10 @@ class ModelCache:
             with self._lock:
                 self._items[key] = model
                 self._loading.pop(key, None)
-                evicted = []
+                # Evicted models are dropped, not closed: another thread may still be running one,
+                # and it is freed when the last reference goes. clear() closes models explicitly.
                 while len(self._items) > self.capacity:
-                    evicted.append(self._items.popitem(last=False)[1])
-            for old in evicted:
-                old.close()
+                    self._items.popitem(last=False)
             return model
 
     def clear(self) -> None:
@@ -120,7 +122,12 @@ class ModelCache:
         return len(self._items)
 
 
-_cache = ModelCache(int(os.environ.get("MMZOO_MAX_MODELS", "4")))
+def _capacity_from_env(default: int = 4) -> int:
+    value = os.environ.get("MMZOO_MAX_MODELS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else default  # a bad value must not break import
+
+
+_cache = ModelCache(_capacity_from_env())
 
 
 def clear_cache() -> None:

@@ -199,8 +199,12 @@ def _task_command(task: Any) -> click.Command:
         if field.positional:
             params.append(click.Argument([field.name], type=kind, nargs=-1 if field.multiple else 1,
                                          required=field.required))
+        elif field.kind == "flag":
+            params.append(click.Option([f"--{field.name.replace('_', '-')}", field.name], is_flag=True,
+                                       default=None, help=field.help))
         else:
-            params.append(click.Option([f"--{field.name.replace('_', '-')}", field.name], type=kind,
+            choice = click.Choice(field.choices) if field.kind == "choice" else kind
+            params.append(click.Option([f"--{field.name.replace('_', '-')}", field.name], type=choice,
                                        multiple=field.multiple, help=field.help, default=field.default,
                                        show_default=field.default is not None))
     params += [
@@ -221,7 +225,11 @@ def _task_command(task: Any) -> click.Command:
         values = {k: (list(v) if isinstance(v, tuple) else v) for k, v in inputs.items()}
         values = {k: v for k, v in values.items() if v is not None and v != []}
         positional = [values.pop(f.name) for f in task.inputs if f.positional and f.name in values]
-        result = run(task.id, *positional, model=model, **values, **_parse_options(extra))
+        extras = _parse_options(extra)
+        twice = sorted(set(values) & set(extras))
+        if twice:
+            raise InvalidInput(f"option(s) {', '.join(twice)} given both as --{twice[0]} and as -O; give each once")
+        result = run(task.id, *positional, model=model, **values, **extras)
         if output is not None:
             for path in task.save(result, output):
                 click.echo(f"wrote {path}", err=True)
@@ -270,7 +278,16 @@ def download_command(model_id: str) -> None:
         factory = spec.resolve_factory()
     except ImportError as exc:
         raise InvalidInput(f"{spec.id}: cannot import its code ({exc}); reinstall plugin {spec.plugin!r}") from None
-    click.echo(factory.download(spec))
+    download = getattr(factory, "download", None)
+    if download is None:
+        if weights.needs_download:
+            raise InvalidInput(f"{spec.id}: its plugin cannot fetch weights ahead of time; they download on first use")
+        click.echo(f"{spec.id}: nothing to download ({weights.source} engine)")
+        return
+    try:
+        click.echo(download(spec))
+    except NotImplementedError as exc:
+        raise InvalidInput(f"{exc}; its weights download on first use") from None
 
 
 # -- data and evaluation ---------------------------------------------------------------

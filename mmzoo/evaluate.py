@@ -106,11 +106,19 @@ def vqa_items(data: str) -> list[readers.VQAItem]:
         return readers.read_vqa(root / "vqa" / f"{split}_questions.json", root / "vqa" / f"{split}_annotations.json",
                                 root / "images", image_pattern="{data_subtype}/{image_id:06d}.png")
     questions = _existing(data)
-    annotations = questions.with_name(questions.name.replace("questions", "annotations"))
-    if not annotations.is_file():
-        raise DatasetError(f"no annotations beside {questions} (expected {annotations.name})")
-    images = questions.parent.parent / "images"
-    return readers.read_vqa(questions, annotations, images if images.is_dir() else questions.parent)
+    subtype = readers.load_json(questions).get("data_subtype", "")
+    # Shapes/our own naming, then VQA v2's (v2_OpenEnded_mscoco_val2014_questions.json ->
+    # v2_mscoco_val2014_annotations.json).
+    candidates = [questions.with_name(questions.name.replace("questions", "annotations")),
+                  *sorted(questions.parent.glob(f"*{subtype}_annotations.json"))]
+    annotations = next((c for c in candidates if c.is_file() and c != questions), None)
+    if annotations is None:
+        raise DatasetError(f"no annotations beside {questions} (looked for {candidates[0].name} and "
+                           f"*{subtype}_annotations.json)")
+    # COCO keeps images in <root>/<subtype>/ (val2014/COCO_val2014_....jpg); try the usual places.
+    roots = [questions.parent.parent / subtype, questions.parent.parent / "images" / subtype,
+             questions.parent.parent / "images", questions.parent / subtype, questions.parent]
+    return readers.read_vqa(questions, annotations, next(r for r in roots if r.is_dir()))
 
 
 def spoken_items(data: str) -> list[readers.SpokenCaption]:
@@ -190,8 +198,9 @@ def eval_retrieve(model: Any, data: str, limit: int | None, batch: int, progress
     from .eval.retrieval import retrieval_scores
 
     items = _limited(caption_items(data, split), limit, "captioned images", data)
-    texts = [c for item in items for c in item.captions]
-    owner = [i for i, item in enumerate(items) for _ in item.captions]
+    # The standard protocol (VSE++, SCAN): 5 captions per image (a few COCO images have 6 or 7).
+    texts = [c for item in items for c in item.captions[:5]]
+    owner = [i for i, item in enumerate(items) for _ in item.captions[:5]]
     images = _embed_all(lambda c: model.embed_images([load_image(i.image) for i in c]), items, batch, progress, "images")
     captions = _embed_all(model.embed_texts, texts, batch, progress, "texts")
     notes = [f"{len(items)} images, {len(texts)} captions; image->text is a hit if any of the image's captions "
@@ -203,6 +212,9 @@ def eval_avmatch(model: Any, data: str, limit: int | None, batch: int, progress:
     from .eval.retrieval import retrieval_scores
 
     items = _limited(spoken_items(data), limit, "spoken captions", data)
+    if not items[0].audio.is_file():
+        raise DatasetError(f"{data}: audio file {items[0].audio} is missing (a Shapes world made without "
+                           "espeak-ng has no spoken captions: apt-get install espeak-ng)")
     image_paths = list(dict.fromkeys(i.image for i in items))
     index = {path: n for n, path in enumerate(image_paths)}
     images = _embed_all(lambda c: model.embed_images([load_image(p) for p in c]), image_paths, batch, progress,

@@ -39,6 +39,8 @@ def load_image(value: Any, *, mode: str = "RGB") -> PILImage.Image:
         source = io.BytesIO(value) if isinstance(value, bytes) else _existing_file(value, "image")
         try:
             image = Image.open(source)
+            if image.width * image.height > MAX_IMAGE_PIXELS:  # refuse before decoding
+                raise InvalidInput(f"{_describe(value)} is too large (over {MAX_IMAGE_PIXELS} pixels)")
             image.load()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise InvalidInput(f"{_describe(value)} is not an image Pillow can read ({exc})") from None
@@ -154,13 +156,24 @@ def load_audio(value: Any, *, sample_rate: int | None = None) -> Audio:
 def _to_mono_float(data: np.ndarray) -> np.ndarray:
     import numpy as np
 
+    if np.issubdtype(data.dtype, np.integer):  # scale before mixing channels, which makes floats
+        data = data.astype(np.float32) / np.iinfo(data.dtype).max
     if data.ndim == 2:  # (frames, channels); gradio and soundfile both use this layout
         data = data.mean(axis=1)
     if data.ndim != 1:
         raise InvalidInput(f"audio must be 1-D or (frames, channels), got shape {data.shape}")
-    if np.issubdtype(data.dtype, np.integer):
-        data = data.astype(np.float32) / np.iinfo(data.dtype).max
     return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def check_int(name: str, value: Any, low: int, high: int) -> int:
+    """A whole number within [low, high] (strings such as "6" accepted), else InvalidInput."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a whole number {low}-{high}, got {value!r}") from None
+    if not low <= number <= high:
+        raise InvalidInput(f"{name} must be {low}-{high}, got {value}")
+    return number
 
 
 def check_text(value: Any, what: str = "text", *, max_chars: int = 10_000) -> str:

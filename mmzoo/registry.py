@@ -68,7 +68,7 @@ class ModelSpec:
     def missing(self) -> list[str]:
         """What is not installed for this model (empty when it can load)."""
         gone = [f"program '{b}'" for b in self.binaries if shutil.which(b) is None]
-        gone += [f"Python package '{m}'" for m in self.requires if importlib.util.find_spec(m) is None]
+        gone += [f"Python package '{m}'" for m in self.requires if not _importable(m)]
         return gone
 
     def resolve_factory(self) -> Callable[..., Any]:
@@ -94,6 +94,14 @@ class ModelSpec:
             raise ValueError(f"model {self.id}: summary is empty")
         if self.max_concurrency < 1:
             raise ValueError(f"model {self.id}: max_concurrency must be >= 1")
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (a dotted name whose parent is missing too)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ModuleNotFoundError, ValueError):
+        return False
 
 
 @dataclass

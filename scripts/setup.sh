@@ -14,8 +14,10 @@ command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf ] || need_apt+=(fonts-dejavu-extra)  # Shapes OCR pages
 command -v java >/dev/null || need_apt+=(default-jre-headless)  # METEOR and the PTB tokeniser of the caption metrics
+python="${PYTHON:-python3}"
+"$python" -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)  # Debian splits venv out of python3
 if [ "$want_test" = 1 ]; then
-  command -v chromium >/dev/null || need_apt+=(chromium)
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need_apt+=(chromium)
   [ -d /usr/share/tesseract-ocr/5/tessdata ] && [ ! -f /usr/share/tesseract-ocr/5/tessdata/deu.traineddata ] \
     && need_apt+=(tesseract-ocr-deu)
 fi
@@ -23,11 +25,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need_apt[*]}"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-python="${PYTHON:-python3}"
-[ -x .venv/bin/python ] || "$python" -m venv .venv
+# A venv whose pip does not run (e.g. an earlier run failed half-way) is made anew.
+.venv/bin/python -m pip --version >/dev/null 2>&1 || { rm -rf .venv; "$python" -m venv .venv; }
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt)
 core=".[eval]"
 [ "$want_test" = 1 ] && core=".[eval,test]"

@@ -94,15 +94,17 @@ def test_cache_loads_each_key_once_across_threads():
     assert CountingTTS.created == 1 and len({id(m) for m in got}) == 1
 
 
-def test_cache_evicts_least_recently_used_and_closes_it():
+def test_cache_evicts_least_recently_used_and_clear_closes():
     cache = ModelCache(capacity=2)
     CountingTTS.closed = 0
     a = cache.get_or_load("a", CountingTTS)
-    cache.get_or_load("b", CountingTTS)
+    b = cache.get_or_load("b", CountingTTS)
     assert cache.get_or_load("a", CountingTTS) is a  # "a" is now the most recent
-    cache.get_or_load("c", CountingTTS)  # evicts "b"
-    assert len(cache) == 2 and CountingTTS.closed == 1
-    assert cache.get_or_load("a", CountingTTS) is a
+    cache.get_or_load("c", CountingTTS)  # evicts "b": dropped, not closed (a thread may still use it)
+    assert len(cache) == 2 and CountingTTS.closed == 0
+    assert cache.get_or_load("a", CountingTTS) is a and cache.get_or_load("b", CountingTTS) is not b
+    cache.clear()
+    assert len(cache) == 0 and CountingTTS.closed == 2
 
 
 def test_missing_program_is_a_missing_dependency(register_plugin):
@@ -116,6 +118,20 @@ def test_missing_program_is_a_missing_dependency(register_plugin):
     register_plugin(Plugin(), "ghost")
     with pytest.raises(mmzoo.MissingDependency, match="no-such-ocr-engine.*apt-get install ghost-ocr"):
         mmzoo.load("ocr/ghost")
+
+
+def test_a_dotted_requirement_of_a_missing_package_is_reported_not_raised(register_plugin):
+    class Plugin:
+        @mmzoo.hookimpl
+        def register_models(self, register):
+            register(mmzoo.ModelSpec(id="ocr/dotted", summary="needs a sub-module", factory=OCRModel,
+                                     requires=("no_such_package.models.blip",)))
+
+    register_plugin(Plugin(), "dotted")
+    (spec,) = [s for s in mmzoo.models("ocr") if s.id == "ocr/dotted"]
+    assert spec.missing() == ["Python package 'no_such_package.models.blip'"]
+    with pytest.raises(mmzoo.MissingDependency, match="no_such_package"):
+        mmzoo.load("ocr/dotted")
 
 
 def test_load_passes_device_only_to_models_that_take_it(register_plugin):

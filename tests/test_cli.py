@@ -80,6 +80,8 @@ def test_run_tts_writes_a_wav_of_the_right_length(tmp_path):
     (["run", "ocr", "{ocr_image}", "--lang", "xxx"], "xxx not installed"),
     (["run", "ocr", "{ocr_image}", "-O", "psm=99"], "psm"),
     (["download", "tts/nope"], "unknown model"),
+    (["run", "ocr", "{ocr_image}", "--lang", "eng", "-O", "lang=deu"], "given both"),
+    (["run", "ocr", "{ocr_image}", "-O", "psm=abc"], "psm (page segmentation mode) must be a whole number"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, text_file, empty_file, ocr_image, tmp_path):
     paths = {"text_file": text_file, "empty_file": empty_file, "ocr_image": ocr_image}

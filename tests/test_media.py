@@ -49,6 +49,9 @@ def test_audio_round_trip(tmp_path):
     assert np.allclose(back.waveform, tone.waveform, atol=1e-3)
     assert load_audio((8000, (tone.waveform * 32767).astype(np.int16))).duration == pytest.approx(1.0)
     assert load_audio(path, sample_rate=16000).sample_rate == 16000
+    stereo = np.stack([tone.waveform, tone.waveform], axis=1)
+    mixed = load_audio((8000, (stereo * 32767).astype(np.int16)))  # gradio's (rate, int16 frames x channels)
+    assert np.abs(mixed.waveform).max() <= 1.0 and np.allclose(mixed.waveform, tone.waveform, atol=1e-3)
 
 
 def test_bad_audio(text_file, tmp_path):

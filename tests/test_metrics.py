@@ -171,6 +171,8 @@ def test_error_rates():
     assert rates["WER"] == pytest.approx(1 / 5)
     assert rates["CER"] == pytest.approx(1 / (11 + 13))
     assert error_rates(["a\nb  c"], ["a b c"]) == {"CER": 0.0, "WER": 0.0}  # layout is not an error
+    blank = error_rates(["abc", ""], ["abc", "two words"])  # text read on a blank page: all insertions
+    assert blank == {"CER": pytest.approx(9 / 3), "WER": pytest.approx(2 / 1)}
 
 
 def test_image_metrics():

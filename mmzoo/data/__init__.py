@@ -27,16 +27,19 @@ def ensure_shapes(n: int = DEFAULT_SHAPES_N, seed: int = 0) -> Path:
     """The Shapes world of this size and seed, generated on first use into the mmzoo cache."""
     from . import shapes
 
-    target = mmzoo_home() / "data" / f"shapes-v{shapes.VERSION}-seed{seed}-n{n}"
+    audio = shutil.which("espeak-ng") is not None  # spoken captions only where espeak-ng is installed
+    target = mmzoo_home() / "data" / f"shapes-v{shapes.VERSION}-seed{seed}-n{n}{'' if audio else '-noaudio'}"
     if (target / "meta.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".shapes-", dir=target.parent))
     try:
-        shapes.generate(staging, n=n, seed=seed)
+        shapes.generate(staging, n=n, seed=seed, audio=audio)
         staging.rename(target)  # atomic: a half-written world is never picked up
-    except FileExistsError:
-        shutil.rmtree(staging, ignore_errors=True)  # another process finished first
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not (target / "meta.json").is_file():  # not "another process finished first"
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

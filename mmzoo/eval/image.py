@@ -33,6 +33,8 @@ def psnr(reference: Any, image: Any) -> float:
     from skimage.metrics import peak_signal_noise_ratio
 
     ref, img = _pair(reference, image)
+    if np.array_equal(ref, img):
+        return float("inf")  # no error at all (skimage would divide by zero to get here)
     return float(peak_signal_noise_ratio(ref, img, data_range=255))
 
 

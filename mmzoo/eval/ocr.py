@@ -27,7 +27,13 @@ def error_rates(references: Sequence[str], hypotheses: Sequence[str]) -> dict[st
     hyps = [_normalise(h) for h in hypotheses]
     if not any(refs):
         raise ValueError("all references are empty")
-    # jiwer refuses empty references; a page with no text is scored on its non-empty pairs only.
+    # jiwer refuses empty references, so text read on a blank page is added by hand: all insertions.
     pairs = [(r, h) for r, h in zip(refs, hyps) if r]
-    refs, hyps = [r for r, _ in pairs], [h for _, h in pairs]
-    return {"CER": float(jiwer.cer(refs, hyps)), "WER": float(jiwer.wer(refs, hyps))}
+    blank_pages = [h for r, h in zip(refs, hyps) if not r]
+    words = jiwer.process_words([r for r, _ in pairs], [h for _, h in pairs])
+    chars = jiwer.process_characters([r for r, _ in pairs], [h for _, h in pairs])
+    word_errors = words.substitutions + words.deletions + words.insertions + sum(len(h.split()) for h in blank_pages)
+    char_errors = chars.substitutions + chars.deletions + chars.insertions + sum(len(h) for h in blank_pages)
+    word_total = sum(len(r.split()) for r, _ in pairs)
+    char_total = sum(len(r) for r, _ in pairs)
+    return {"CER": char_errors / char_total, "WER": word_errors / word_total}

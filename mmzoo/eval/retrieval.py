@@ -50,7 +50,8 @@ def first_right_ranks(similarity: np.ndarray, right: Sequence[Sequence[int]]) ->
 
 def rank_scores(ranks: np.ndarray, ks: Sequence[int] = DEFAULT_KS) -> RankScores:
     ranks = np.asarray(ranks)
-    return RankScores({k: float(np.mean(ranks <= k)) for k in ks}, float(np.median(ranks)), float(np.mean(ranks)))
+    median = float(np.floor(np.median(ranks - 1)) + 1)  # as the VSE++/SCAN code reports it: a whole rank
+    return RankScores({k: float(np.mean(ranks <= k)) for k in ks}, median, float(np.mean(ranks)))
 
 
 def retrieval_scores(image_embeddings: np.ndarray, text_embeddings: np.ndarray, text_image: Sequence[int],

@@ -32,7 +32,13 @@ class Model:
 
     @classmethod
     def download(cls, spec: ModelSpec) -> str:
-        """Fetch the weights ahead of time; return a line saying what was done."""
+        """Fetch the weights ahead of time; return a line saying what was done.
+
+        Models whose weights come from a hub override this; the default is for system engines and
+        weights shipped in a package.
+        """
+        if spec.weights.needs_download:
+            raise NotImplementedError(f"{spec.id}: its plugin does not implement download()")
         return f"{spec.id}: nothing to download ({spec.weights.source} engine)"
 
     def close(self) -> None:

@@ -7,13 +7,13 @@ and ``pitch`` (-p, 0-99).
 
 from __future__ import annotations
 
-import functools
 import io
 import shutil
 import subprocess
 
 import mmzoo
 from mmzoo.errors import InvalidInput, MissingDependency
+from mmzoo.media import check_int
 from mmzoo.tasks.tts import Speech, TTSModel
 
 PROGRAM = "espeak-ng"
@@ -25,20 +25,24 @@ class EspeakTTS(TTSModel):
 
     default_voice = "en-us"
 
+    def __init__(self) -> None:
+        self._voices: list[tuple[str, str]] | None = None
+
     def synthesize(self, texts: list[str], *, voice: str | None = None, rate: int = 175,
                    pitch: int = 50) -> list[Speech]:
         import soundfile
 
         voice = self._check_voice(voice)
-        if not 80 <= int(rate) <= 450:
-            raise InvalidInput(f"rate must be 80-450 words per minute, got {rate}")
-        if not 0 <= int(pitch) <= 99:
-            raise InvalidInput(f"pitch must be 0-99, got {pitch}")
-        command = [self._program(), "--stdout", "--stdin", "-v", voice, "-s", str(int(rate)), "-p", str(int(pitch))]
+        rate = check_int("rate (words per minute)", rate, 80, 450)
+        pitch = check_int("pitch", pitch, 0, 99)
+        command = [self._program(), "--stdout", "--stdin", "-v", voice, "-s", str(rate), "-p", str(pitch)]
         speeches = []
         for text in texts:
             # The text goes through stdin, so a text starting with '-' is never read as an option.
-            done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=120)
+            try:
+                done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=120)
+            except subprocess.TimeoutExpired:
+                raise InvalidInput(f"espeak-ng took over 120 s on a {len(text)}-character text") from None
             if done.returncode != 0 or not done.stdout:
                 raise InvalidInput(f"espeak-ng failed: {done.stderr.decode(errors='replace').strip()}")
             waveform, sample_rate = soundfile.read(io.BytesIO(done.stdout), dtype="float32")
@@ -49,12 +53,13 @@ class EspeakTTS(TTSModel):
         """Language codes of the installed voices (``espeak-ng --voices``)."""
         return sorted({code for code, _ in self._voice_table()})
 
-    @functools.cache
     def _voice_table(self) -> list[tuple[str, str]]:
         """(language code, voice file) per installed voice; ``-v`` takes either, or the file's last part."""
-        listing = subprocess.run([self._program(), "--voices"], capture_output=True, text=True, check=True).stdout
-        rows = [line.split() for line in listing.splitlines()[1:]]
-        return [(row[1], row[4]) for row in rows if len(row) >= 5]
+        if self._voices is None:  # asked once per loaded model
+            listing = subprocess.run([self._program(), "--voices"], capture_output=True, text=True, check=True).stdout
+            rows = [line.split() for line in listing.splitlines()[1:]]
+            self._voices = [(row[1], row[4]) for row in rows if len(row) >= 5]
+        return self._voices
 
     def _check_voice(self, voice: str | None) -> str:
         if not voice:

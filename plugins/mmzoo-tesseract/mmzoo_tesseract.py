@@ -11,7 +11,6 @@ two runs, and each run gets ``OMP_THREAD_LIMIT=1``, which is about 4x faster on 
 from __future__ import annotations
 
 import csv
-import functools
 import os
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from typing import Any
 
 import mmzoo
 from mmzoo.errors import InvalidInput, MissingDependency
+from mmzoo.media import check_int
 from mmzoo.tasks.ocr import OCRModel, OCRResult, Word
 
 PROGRAM = "tesseract"
@@ -32,14 +32,13 @@ class TesseractOCR(OCRModel):
 
     def __init__(self, *, timeout: float = 120.0) -> None:
         self.timeout = timeout
+        self._languages: list[str] | None = None
 
     def recognize(self, images: list[Any], *, lang: str | None = None, psm: int = 3, oem: int = 3) -> list[OCRResult]:
         lang = self._check_lang(lang)
-        if not 0 <= int(psm) <= 13:
-            raise InvalidInput(f"psm (page segmentation mode) must be 0-13, got {psm}")
-        if not 0 <= int(oem) <= 3:
-            raise InvalidInput(f"oem (engine mode) must be 0-3, got {oem}")
-        settings = ["-l", lang, "--psm", str(int(psm)), "--oem", str(int(oem))]
+        psm = check_int("psm (page segmentation mode)", psm, 0, 13)
+        oem = check_int("oem (engine mode)", oem, 0, 3)
+        settings = ["-l", lang, "--psm", str(psm), "--oem", str(oem)]
         return [self._read(image, settings, lang) for image in images]
 
     def _read(self, image: Any, settings: list[str], lang: str) -> OCRResult:
@@ -47,8 +46,12 @@ class TesseractOCR(OCRModel):
         with tempfile.TemporaryDirectory(prefix="mmzoo-tesseract-") as tmp:
             source, out = Path(tmp) / "page.png", Path(tmp) / "page"
             image.save(source)
-            done = subprocess.run([_program(), str(source), str(out), *settings, "txt", "tsv"],
-                                  capture_output=True, text=True, env=env, timeout=self.timeout)
+            try:
+                done = subprocess.run([_program(), str(source), str(out), *settings, "txt", "tsv"],
+                                      capture_output=True, text=True, env=env, timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                raise InvalidInput(f"tesseract took longer than {self.timeout:.0f} s on a {image.width}x"
+                                   f"{image.height} image; try a smaller image or another --psm") from None
             if done.returncode != 0:
                 raise InvalidInput(f"tesseract failed: {done.stderr.strip()}")
             text = out.with_suffix(".txt").read_text(encoding="utf-8")
@@ -56,10 +59,12 @@ class TesseractOCR(OCRModel):
                 words = _words(csv.DictReader(table, delimiter="\t", quoting=csv.QUOTE_NONE))
         return OCRResult(text=text, words=words, language=lang)
 
-    @functools.cache
     def languages(self) -> list[str]:
-        listing = subprocess.run([_program(), "--list-langs"], capture_output=True, text=True, check=True).stdout
-        return sorted(line.strip() for line in listing.splitlines()[1:] if line.strip() and line.strip() != "osd")
+        if self._languages is None:  # asked once per loaded model; a reload sees newly installed packs
+            listing = subprocess.run([_program(), "--list-langs"], capture_output=True, text=True, check=True).stdout
+            self._languages = sorted(line.strip() for line in listing.splitlines()[1:]
+                                     if line.strip() and line.strip() != "osd")
+        return self._languages
 
     def _check_lang(self, lang: str | None) -> str:
         installed = self.languages()
