@@ -32,7 +32,7 @@ fi
 .venv/bin/python -m pip --version >/dev/null 2>&1 || { rm -rf .venv; "$python" -m venv .venv; }
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt)
 core=".[eval]"
-[ "$want_test" = 1 ] && core=".[eval,test]"
+[ "$want_test" = 1 ] && core=".[eval,train,test]"
 "${pip[@]}" -e "$core" -e plugins/mmzoo-tesseract -e plugins/mmzoo-espeak
 .venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak" # fail here, not later, if the install broke
 echo "setup: ready ($(.venv/bin/mmzoo --version))"

@@ -1,0 +1,62 @@
+"""Joint-embedding losses against their definitions, computed the slow way."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import torch
+
+from mmzoo.train.losses import info_nce, triplet_loss
+
+
+def slow_triplet(sim, margin, negatives, same=None):
+    n = len(sim)
+    usable = lambda a, b: a != b and not (same is not None and same[a][b])
+    total = 0.0
+    for direction in (sim, [list(col) for col in zip(*sim)]):
+        usable_d = usable if direction is sim else (lambda a, b: usable(b, a))
+        row_costs = []
+        for a in range(n):
+            pos = direction[a][a]
+            negs = [direction[a][b] for b in range(n) if usable_d(a, b)]
+            hinge = lambda s: max(0.0, margin + s - pos)
+            if negatives == "all":
+                row_costs.append(sum(hinge(s) for s in negs))
+            elif negatives == "hardest":
+                row_costs.append(max(hinge(s) for s in negs))
+            else:
+                below = [s for s in negs if s < pos]
+                row_costs.append(hinge(max(below)) if below else hinge(min(negs)))
+        total += sum(row_costs) / n
+    return total
+
+
+@pytest.mark.parametrize("negatives", ["all", "hardest", "semi-hard"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_triplet_matches_its_definition(negatives, seed):
+    generator = torch.Generator().manual_seed(seed)
+    sim = torch.rand(6, 6, generator=generator) * 2 - 1
+    same = torch.zeros(6, 6, dtype=torch.bool)
+    same[0, 1] = same[1, 0] = True  # items 0 and 1 are positives of each other
+    for mask in (None, same):
+        got = triplet_loss(sim, margin=0.2, negatives=negatives, same=mask).item()
+        want = slow_triplet(sim.tolist(), 0.2, negatives, None if mask is None else mask.tolist())
+        assert got == pytest.approx(want, abs=1e-5)
+
+
+def test_perfect_embeddings_cost_nothing_and_bad_ones_do():
+    assert triplet_loss(torch.eye(4) * 1.0 - 0.5 * (1 - torch.eye(4))).item() == 0.0  # margin 0.2 < gap 1.5
+    assert triplet_loss(torch.ones(4, 4)).item() == pytest.approx(2 * 0.2)
+    with pytest.raises(ValueError, match="negatives must be"):
+        triplet_loss(torch.eye(3), negatives="random")
+
+
+def test_info_nce_matches_cross_entropy_by_hand():
+    sim = torch.tensor([[0.9, 0.1], [0.2, 0.8]])
+    t = 0.5
+    rows = [-math.log(math.exp(r[i] / t) / sum(math.exp(v / t) for v in r)) for i, r in enumerate(sim.tolist())]
+    cols = [-math.log(math.exp(c[i] / t) / sum(math.exp(v / t) for v in c))
+            for i, c in enumerate(sim.t().tolist())]
+    assert info_nce(sim, temperature=t).item() == pytest.approx((sum(rows) / 2 + sum(cols) / 2) / 2, abs=1e-6)
