@@ -1,0 +1,76 @@
+"""The dual encoder loads tiny random towers from local folders through the hub-id code path,
+round-trips through its safetensors checkpoint, and says what to do when weights are missing."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PIL import Image
+
+import mmzoo
+from mmzoo_bert_resnet.model import DualEncoder, DualEncoderConfig
+
+WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "red", "blue", "green", "circle", "square", "star"]
+
+
+@pytest.fixture(scope="module")
+def tiny_towers(tmp_path_factory):
+    """A 2-layer random BERT (save_pretrained) and a random ResNet-18 state dict (safetensors)."""
+    from safetensors.torch import save_file
+    from torchvision.models import resnet18
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    root = tmp_path_factory.mktemp("towers")
+    (root / "vocab.txt").write_text("\n".join(WORDS) + "\n")
+    BertTokenizerFast(vocab_file=str(root / "vocab.txt")).save_pretrained(root / "bert")
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=64)).save_pretrained(root / "bert")
+    save_file(resnet18(weights=None).state_dict(), root / "resnet18.safetensors")
+    return root
+
+
+def tiny_config(towers, **overrides) -> DualEncoderConfig:
+    values = dict(text_model=str(towers / "bert"), image_model="resnet18",
+                  image_weights=str(towers / "resnet18.safetensors"), embed_dim=16, image_size=64)
+    return DualEncoderConfig(**{**values, **overrides})
+
+
+def test_towers_load_from_local_folders_and_embed(tiny_towers):
+    model = DualEncoder.from_towers(tiny_config(tiny_towers)).eval()
+    with torch.no_grad():
+        texts = model.encode_texts(["a red circle", "a blue square", "star"])
+        images = model.encode_images(model.pixels([Image.new("RGB", (80, 60), c) for c in ("red", "blue")]))
+    assert texts.shape == (3, 16) and images.shape == (2, 16)
+    assert torch.allclose(texts.norm(dim=1), torch.ones(3), atol=1e-5)
+    assert torch.allclose(images.norm(dim=1), torch.ones(2), atol=1e-5)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_checkpoint_round_trip_gives_the_same_embeddings(tiny_towers, tmp_path, pooling):
+    model = DualEncoder.from_towers(tiny_config(tiny_towers, pooling=pooling)).eval()
+    saved = model.save(tmp_path / "ckpt")
+    assert sorted(p.name for p in saved.iterdir()) == ["config.json", "model.safetensors", "text"]
+    loaded = DualEncoder.load(saved)
+    image = [Image.new("RGB", (64, 64), "green")]
+    with torch.no_grad():
+        assert torch.allclose(model.encode_texts(["a green star"]), loaded.encode_texts(["a green star"]), atol=1e-6)
+        assert torch.allclose(model.encode_images(model.pixels(image)), loaded.encode_images(loaded.pixels(image)),
+                              atol=1e-5)
+    assert loaded.config.pooling == pooling
+
+
+def test_missing_weights_say_what_to_do(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # read at import: set it directly
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    with pytest.raises(mmzoo.WeightsUnavailable, match="bert-base-uncased.*86b5e09.*mmzoo download"):
+        DualEncoder.from_towers(DualEncoderConfig(image_weights=None))
+    with pytest.raises(mmzoo.WeightsUnavailable, match="model.safetensors is missing"):
+        (tmp_path / "empty").mkdir()
+        (tmp_path / "empty" / "config.json").write_text("{}")
+        DualEncoder.load(tmp_path / "empty")
+    with pytest.raises(mmzoo.InvalidInput, match="pooling"):
+        DualEncoderConfig(pooling="max")
