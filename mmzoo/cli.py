@@ -300,15 +300,17 @@ def download_command(model_id: str) -> None:
               help="shapes:SPLIT[?n=N&seed=S], or a dataset file/folder (COCO, Karpathy, VQA v2, Places audio, "
                    "OCR JSONL/CSV).")
 @click.option("--split", help="Split of a Karpathy JSON (default test).")
+@click.option("--images", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the dataset's image/audio paths are relative to (default: found beside the file).")
 @click.option("--limit", type=int, help="Evaluate on the first N samples only.")
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
-def eval_command(task: str, model: str | None, data: str, split: str | None, limit: int | None, batch_size: int,
-                 json_path: Path | None) -> None:
+def eval_command(task: str, model: str | None, data: str, split: str | None, images: Path | None,
+                 limit: int | None, batch_size: int, json_path: Path | None) -> None:
     """Score a model on a dataset: retrieve (R@K), caption (BLEU/METEOR/ROUGE-L/CIDEr-D), vqa, ocr, avmatch."""
     from .evaluate import evaluate
 
-    report = evaluate(task, model=model, data=data, limit=limit, batch_size=batch_size, split=split)
+    report = evaluate(task, model=model, data=data, limit=limit, batch_size=batch_size, split=split, images=images)
     click.echo(report.table())
     if json_path is not None:
         json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")

@@ -20,6 +20,15 @@ from .media import load_audio, load_image
 from .plugins import get_registry
 
 
+@dataclass(frozen=True)
+class DataSpec:
+    """What ``--data`` names, with the options some formats need."""
+
+    data: str = "shapes:test"  # shapes:SPLIT[?n=&seed=] or a dataset file/folder
+    split: str | None = None  # the split of a Karpathy JSON (default test)
+    images: Path | None = None  # the folder the dataset's image (or audio) paths are relative to
+
+
 @dataclass
 class EvalReport:
     task: str
@@ -42,20 +51,28 @@ class EvalReport:
 
 
 def evaluate(task: str, model: str | None = None, data: str = "shapes:test", limit: int | None = None,
-             batch_size: int = 16, progress: bool = True, split: str | None = None) -> EvalReport:
-    """Score ``model`` (default: the task's default model) on ``data``."""
+             batch_size: int = 16, progress: bool = True, split: str | None = None,
+             images: str | Path | None = None) -> EvalReport:
+    """Score ``model`` (default: the task's default model) on ``data``.
+
+    ``split`` picks a Karpathy JSON's split; ``images`` is the folder its image paths are relative
+    to, when it is not found beside the dataset file.
+    """
     if task not in EVALUATORS:
         raise InvalidInput(f"no metric for task {task!r}; tasks with metrics: {', '.join(EVALUATORS)}")
     if limit is not None and limit < 1:
         raise InvalidInput(f"limit must be at least 1, got {limit}")
     registry = get_registry()
-    spec = registry.default_model(task) if model is None else registry.model(model)
-    if spec.task != task:
-        raise InvalidInput(f"model {spec.id} is a {spec.task!r} model, not a {task!r} model")
-    loaded = api.load(spec.id)
+    model_spec = registry.default_model(task) if model is None else registry.model(model)
+    if model_spec.task != task:
+        raise InvalidInput(f"model {model_spec.id} is a {model_spec.task!r} model, not a {task!r} model")
+    loaded = api.load(model_spec.id)
     start = time.perf_counter()
-    metrics, samples, notes = EVALUATORS[task](loaded, data, limit, batch_size, progress, split)
-    return EvalReport(task, spec.id, data, samples, metrics, notes, time.perf_counter() - start)
+    data_spec = DataSpec(data, split, Path(images).expanduser() if images else None)
+    if data_spec.images is not None and not data_spec.images.is_dir():
+        raise DatasetError(f"image folder not found: {data_spec.images}")
+    metrics, samples, notes = EVALUATORS[task](loaded, data_spec, limit, batch_size, progress)
+    return EvalReport(task, model_spec.id, data, samples, metrics, notes, time.perf_counter() - start)
 
 
 # -- reading the data spec --------------------------------------------------------------------
@@ -76,36 +93,36 @@ def _existing(data: str) -> Path:
     return path
 
 
-def caption_items(data: str, split: str | None) -> list[readers.CaptionItem]:
+def caption_items(spec: DataSpec) -> list[readers.CaptionItem]:
     """Images with reference captions: COCO captions JSON, Karpathy JSON, or a folder + captions file."""
-    shapes = _shapes(data)
+    shapes = _shapes(spec.data)
     if shapes:
         root, shapes_split = shapes
         return readers.read_coco_captions(root / "annotations" / f"captions_{shapes_split}.json", root / "images")
-    path = _existing(data)
+    path = _existing(spec.data)
     if path.is_dir():
         return [item for item in readers.read_folder(path) if item.captions]
     content = readers.load_json(path)
     if isinstance(content, dict) and "dataset" in content and "images" in content:
-        return readers.read_karpathy(path, split=split or "test")
-    return readers.read_coco_captions(path)
+        return readers.read_karpathy(path, spec.images, split=spec.split or "test")
+    return readers.read_coco_captions(path, spec.images)
 
 
-def text_image_items(data: str) -> list[readers.TextImage]:
-    shapes = _shapes(data)
+def text_image_items(spec: DataSpec) -> list[readers.TextImage]:
+    shapes = _shapes(spec.data)
     if shapes:
         root, split = shapes
         return readers.read_text_images(root / "ocr" / f"{split}.jsonl")
-    return readers.read_text_images(_existing(data))
+    return readers.read_text_images(_existing(spec.data), spec.images)
 
 
-def vqa_items(data: str) -> list[readers.VQAItem]:
-    shapes = _shapes(data)
+def vqa_items(spec: DataSpec) -> list[readers.VQAItem]:
+    shapes = _shapes(spec.data)
     if shapes:
         root, split = shapes
         return readers.read_vqa(root / "vqa" / f"{split}_questions.json", root / "vqa" / f"{split}_annotations.json",
                                 root / "images", image_pattern="{data_subtype}/{image_id:06d}.png")
-    questions = _existing(data)
+    questions = _existing(spec.data)
     subtype = readers.load_json(questions).get("data_subtype", "")
     # Shapes/our own naming, then VQA v2's (v2_OpenEnded_mscoco_val2014_questions.json ->
     # v2_mscoco_val2014_annotations.json).
@@ -118,15 +135,15 @@ def vqa_items(data: str) -> list[readers.VQAItem]:
     # COCO keeps images in <root>/<subtype>/ (val2014/COCO_val2014_....jpg); try the usual places.
     roots = [questions.parent.parent / subtype, questions.parent.parent / "images" / subtype,
              questions.parent.parent / "images", questions.parent / subtype, questions.parent]
-    return readers.read_vqa(questions, annotations, next(r for r in roots if r.is_dir()))
+    return readers.read_vqa(questions, annotations, spec.images or next(r for r in roots if r.is_dir()))
 
 
-def spoken_items(data: str) -> list[readers.SpokenCaption]:
-    shapes = _shapes(data)
+def spoken_items(spec: DataSpec) -> list[readers.SpokenCaption]:
+    shapes = _shapes(spec.data)
     if shapes:
         root, split = shapes
         return readers.read_spoken_captions(root / f"spoken_captions_{split}.json")
-    return readers.read_spoken_captions(_existing(data))
+    return readers.read_spoken_captions(_existing(spec.data), spec.images)
 
 
 # -- the evaluators ----------------------------------------------------------------------------
@@ -148,10 +165,10 @@ def _limited(items: list[Any], limit: int | None, what: str, data: str) -> list[
     return items[:limit] if limit else items
 
 
-def eval_ocr(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+def eval_ocr(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.ocr import error_rates
 
-    items = _limited(text_image_items(data), limit, "pages", data)
+    items = _limited(text_image_items(spec), limit, "pages", spec.data)
     texts = []
     for chunk in _batches(items, batch, progress, "ocr"):
         texts += [r.text for r in api.run("ocr", [i.image for i in chunk], model=model)]
@@ -159,10 +176,10 @@ def eval_ocr(model: Any, data: str, limit: int | None, batch: int, progress: boo
     return error_rates([i.text for i in items], texts), len(items), notes
 
 
-def eval_caption(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+def eval_caption(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.captioning import caption_scores
 
-    items = _limited(caption_items(data, split), limit, "captioned images", data)
+    items = _limited(caption_items(spec), limit, "captioned images", spec.data)
     candidates = []
     for chunk in _batches(items, batch, progress, "caption"):
         candidates += [r.captions[0] for r in api.run("caption", [i.image for i in chunk], model=model)]
@@ -172,12 +189,12 @@ def eval_caption(model: Any, data: str, limit: int | None, batch: int, progress:
     return scores.corpus, len(items), notes
 
 
-def eval_vqa(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+def eval_vqa(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.vqa import vqa_accuracy
 
-    items = _limited(vqa_items(data), limit, "questions", data)
+    items = _limited(vqa_items(spec), limit, "questions", spec.data)
     if any(not i.answers for i in items):
-        raise DatasetError(f"{data}: VQA evaluation needs the annotations (human answers)")
+        raise DatasetError(f"{spec.data}: VQA evaluation needs the annotations (human answers)")
     predictions = {}
     for chunk in _batches(items, batch, progress, "vqa"):
         results = api.run("vqa", [i.image for i in chunk], [i.question for i in chunk], model=model)
@@ -194,10 +211,10 @@ def _embed_all(embed: Callable[[list[Any]], Any], items: Sequence[Any], batch: i
     return np.concatenate([embed(list(chunk)) for chunk in _batches(items, batch, progress, what)])
 
 
-def eval_retrieve(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+def eval_retrieve(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.retrieval import retrieval_scores
 
-    items = _limited(caption_items(data, split), limit, "captioned images", data)
+    items = _limited(caption_items(spec), limit, "captioned images", spec.data)
     # The standard protocol (VSE++, SCAN): 5 captions per image (a few COCO images have 6 or 7).
     texts = [c for item in items for c in item.captions[:5]]
     owner = [i for i, item in enumerate(items) for _ in item.captions[:5]]
@@ -208,12 +225,12 @@ def eval_retrieve(model: Any, data: str, limit: int | None, batch: int, progress
     return retrieval_scores(images, captions, owner), len(items), notes
 
 
-def eval_avmatch(model: Any, data: str, limit: int | None, batch: int, progress: bool, split: str | None):
+def eval_avmatch(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.retrieval import retrieval_scores
 
-    items = _limited(spoken_items(data), limit, "spoken captions", data)
+    items = _limited(spoken_items(spec), limit, "spoken captions", spec.data)
     if not items[0].audio.is_file():
-        raise DatasetError(f"{data}: audio file {items[0].audio} is missing (a Shapes world made without "
+        raise DatasetError(f"{spec.data}: audio file {items[0].audio} is missing (a Shapes world made without "
                            "espeak-ng has no spoken captions: apt-get install espeak-ng)")
     image_paths = list(dict.fromkeys(i.image for i in items))
     index = {path: n for n, path in enumerate(image_paths)}

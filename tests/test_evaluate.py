@@ -87,3 +87,24 @@ def test_eval_errors(mmzoo_home, tmp_path):
     done = subprocess.run([sys.executable, "-m", "mmzoo", "eval", "ocr", "--data", "shapes:dev"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.startswith("error: unknown Shapes split")
+
+
+def test_eval_finds_images_in_the_folder_it_is_given(register_plugin, tmp_path):
+    from doubles import colour_image
+
+    register_plugin(DoublesPlugin(), "doubles")
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "ann").mkdir()
+    for i, colour in enumerate(("red", "green", "blue")):
+        colour_image(colour).save(tmp_path / "pics" / f"{colour}.png")
+    coco = {"images": [{"id": i, "file_name": f"{c}.png"} for i, c in enumerate(("red", "green", "blue"))],
+            "annotations": [{"id": i, "image_id": i, "caption": f"a {c} square"}
+                            for i, c in enumerate(("red", "green", "blue"))]}
+    (tmp_path / "ann" / "captions.json").write_text(json.dumps(coco))
+    report = evaluate("caption", "caption/colour", str(tmp_path / "ann" / "captions.json"), progress=False,
+                      images=tmp_path / "pics")
+    assert report.samples == 3 and report.metrics["BLEU-1"] == pytest.approx(1.0)
+    with pytest.raises(mmzoo.InvalidInput, match="image file not found"):
+        evaluate("caption", "caption/colour", str(tmp_path / "ann" / "captions.json"), progress=False)
+    with pytest.raises(mmzoo.DatasetError, match="image folder not found"):
+        evaluate("caption", "caption/colour", str(tmp_path / "ann" / "captions.json"), images=tmp_path / "nope")
