@@ -10,24 +10,12 @@ from PIL import Image
 import mmzoo
 from mmzoo_bert_resnet.model import DualEncoder, DualEncoderConfig
 
-WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "red", "blue", "green", "circle", "square", "star"]
+WORDS = ["a", "red", "blue", "green", "circle", "square", "star"]
 
 
 @pytest.fixture(scope="module")
-def tiny_towers(tmp_path_factory):
-    """A 2-layer random BERT (save_pretrained) and a random ResNet-18 state dict (safetensors)."""
-    from safetensors.torch import save_file
-    from torchvision.models import resnet18
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    root = tmp_path_factory.mktemp("towers")
-    (root / "vocab.txt").write_text("\n".join(WORDS) + "\n")
-    BertTokenizerFast(vocab_file=str(root / "vocab.txt")).save_pretrained(root / "bert")
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=64)).save_pretrained(root / "bert")
-    save_file(resnet18(weights=None).state_dict(), root / "resnet18.safetensors")
-    return root
+def tiny_towers(write_towers):
+    return write_towers(WORDS, 32)
 
 
 def tiny_config(towers, **overrides) -> DualEncoderConfig:

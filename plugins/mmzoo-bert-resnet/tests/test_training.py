@@ -24,22 +24,10 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def towers(tmp_path_factory, world):
-    """A tiny random BERT whose vocabulary covers the Shapes captions, and a random ResNet-18."""
-    from safetensors.torch import save_file
-    from torchvision.models import resnet18
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    root = tmp_path_factory.mktemp("towers")
+def towers(write_towers, world):
+    """Tiny random towers whose vocabulary covers the Shapes captions."""
     words = sorted({w for item in world[0] + world[1] for c in item.captions for w in shapes.tokenize(c)})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
-    (root / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    BertTokenizerFast(vocab_file=str(root / "vocab.txt")).save_pretrained(root / "bert")
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=128, max_position_embeddings=64)).save_pretrained(root / "bert")
-    save_file(resnet18(weights=None).state_dict(), root / "resnet18.safetensors")
-    return root
+    return write_towers(words, 64)
 
 
 def fresh_model(towers) -> DualEncoder:
