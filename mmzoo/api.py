@@ -52,6 +52,7 @@ def run(task: str, *args: Any, model: str | Model | None = None, **kwargs: Any) 
     if isinstance(model, Model):
         loaded = model
     else:
+        model = model or task_obj.preferred_model(kwargs)
         spec = get_registry().model(model) if model else get_registry().default_model(task)
         if spec.task != task_obj.id:
             raise InvalidInput(f"model {spec.id} is a {spec.task!r} model, not a {task!r} model")

@@ -190,6 +190,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 _CLICK_TYPES = {"int": int, "float": float}
+_SHORT_INPUTS = {"k"}  # one-letter inputs that also get a short option
 
 
 def _task_command(task: Any) -> click.Command:
@@ -204,7 +205,8 @@ def _task_command(task: Any) -> click.Command:
                                        default=None, help=field.help))
         else:
             choice = click.Choice(field.choices) if field.kind == "choice" else kind
-            params.append(click.Option([f"--{field.name.replace('_', '-')}", field.name], type=choice,
+            short = [f"-{field.name}"] if field.name in _SHORT_INPUTS else []  # -k, as in `retrieve -k 10`
+            params.append(click.Option([f"--{field.name.replace('_', '-')}", *short, field.name], type=choice,
                                        multiple=field.multiple, help=field.help, default=field.default,
                                        show_default=field.default is not None))
     params += [
@@ -290,6 +292,53 @@ def download_command(model_id: str) -> None:
         raise InvalidInput(f"{exc}; its weights download on first use") from None
 
 
+# -- gallery indexes --------------------------------------------------------------------
+
+
+@cli.group("index")
+def index_command() -> None:
+    """Build and inspect gallery indexes: image folders embedded once, searched with `mmzoo run retrieve --index`."""
+
+
+@index_command.command("build")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--model", "-m", help="Retrieval model id (default: the index's model, else the task's default).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Index folder (default: FOLDER/.mmzoo-index).")
+@click.option("--approximate/--exact", default=None,
+              help="Also build a FAISS index for approximate search (needs faiss-cpu); default: as before.")
+@click.option("--rebuild", is_flag=True, help="Start over instead of updating (e.g. to switch models).")
+@click.option("--batch-size", type=int, default=32, show_default=True, help="Images per model call.")
+def index_build_command(folder: Path, model: str | None, out: Path | None, approximate: bool | None, rebuild: bool,
+                        batch_size: int) -> None:
+    """Index the images under FOLDER (recursively); only new and changed files are embedded again."""
+    from .index import GalleryIndex
+
+    index = GalleryIndex.build(folder, model, out, approximate=approximate, rebuild=rebuild, batch_size=batch_size,
+                               progress=sys.stderr.isatty())
+    for path, why in index.changes.skipped:
+        click.echo(f"skipped {path}: {why}", err=True)
+    click.echo(f"{index.directory}: {len(index)} images, model {index.model_id}")
+    click.echo(index.changes.summary())
+
+
+@index_command.command("info")
+@click.argument("index_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def index_info_command(index_dir: Path, as_json: bool) -> None:
+    """Describe an index: its model, folder, size and search kind (INDEX_DIR or the image folder)."""
+    from .index import GalleryIndex
+
+    info = GalleryIndex.open(index_dir).info()
+    if as_json:
+        _echo_json(info)
+        return
+    approximate = info.pop("approximate")
+    info["search"] = "exact" + (f" + approximate ({approximate['kind']})" if approximate else "")
+    for key, value in info.items():
+        click.echo(f"{key + ':':<15}{value}")
+
+
 # -- data and evaluation ---------------------------------------------------------------
 
 
@@ -315,6 +364,31 @@ def eval_command(task: str, model: str | None, data: str, split: str | None, ima
     if json_path is not None:
         json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
         click.echo(f"wrote {json_path}", err=True)
+
+
+class TrainGroup(click.Group):
+    """``mmzoo train TASK``: training recipes that plugins add (``register_commands``)."""
+
+    def _plugin_commands(self, ctx: click.Context) -> None:
+        root = ctx.find_root().command
+        if isinstance(root, MMZooGroup):
+            root._load_plugin_commands()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._plugin_commands(ctx)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._plugin_commands(ctx)
+        return super().get_command(ctx, name)
+
+
+@cli.group("train", cls=TrainGroup)
+def train_command() -> None:
+    """Train a model with a plugin's recipe: `mmzoo train` lists them (e.g. `mmzoo train retrieve`).
+
+    A plugin adds one with the register_commands hook: cli.commands["train"].add_command(cmd, "TASK").
+    """
 
 
 @cli.group("data")

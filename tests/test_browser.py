@@ -58,3 +58,61 @@ def test_an_error_shows_in_the_page_and_the_app_stays_up(page, artifacts):
     wav = page.request.get(link.get_attribute("href")).body()
     assert wav[:4] == b"RIFF" and len(wav) > 20_000  # over half a second of 16-bit speech at 22 kHz
     page.screenshot(path=str(artifacts / "app-tts.png"))
+
+
+@pytest.fixture
+def retrieve_page(browser, register_plugin):
+    from conftest import running_app
+    from doubles import DoublesPlugin
+
+    register_plugin(DoublesPlugin(), "doubles")  # before the app is built, so the Retrieve tab exists
+    with running_app() as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        page.get_by_role("tab", name="Retrieve").wait_for()
+        yield page
+        page.close()
+
+
+def test_retrieve_tab_searches_uploaded_images_and_labels_zero_shot(retrieve_page, tmp_path, artifacts):
+    from doubles import colour_image
+
+    page = retrieve_page
+    paths = []
+    for colour in ("red", "green", "blue"):
+        paths.append(tmp_path / f"{colour}.png")
+        colour_image(colour, size=96).save(paths[-1])
+    page.get_by_role("tab", name="Retrieve").click()
+    tab = page.locator("#tab-retrieve")
+    tab.locator(".mmzoo-model input").first.fill("retrieve/colour")  # the test double, not a real default
+    tab.locator(".mmzoo-model input").first.press("Enter")
+    tab.locator("#retrieve-gallery input[type=file]").set_input_files([str(p) for p in paths])
+    page.locator("#retrieve-text textarea").fill("something green")
+    page.locator("#retrieve-search").click()
+    results = page.locator("#retrieve-results")
+    results.locator("img").nth(2).wait_for(timeout=30_000)
+    assert results.locator("img").count() == 3
+    captions = results.locator(".caption-label")
+    assert "green.png" in captions.first.inner_text()
+    page.screenshot(path=str(artifacts / "retrieve-tab.png"), full_page=True)
+
+    from mmzoo.index import GalleryIndex
+
+    GalleryIndex.build(tmp_path, "retrieve/colour")
+    page.locator("#retrieve-source").get_by_text("Index folder").click()
+    page.locator("#retrieve-index textarea").fill(str(tmp_path))
+    page.locator("#retrieve-index textarea").press("Enter")
+    page.locator("#retrieve-index-info").get_by_text("3 images").wait_for(timeout=30_000)
+    page.locator("#retrieve-text textarea").fill("blue")
+    page.locator("#retrieve-search-index").click()
+    found = page.locator("#retrieve-index-results")
+    found.locator("img").nth(2).wait_for(timeout=30_000)
+    assert "blue.png" in found.locator(".caption-label").first.inner_text()
+
+    page.locator("#retrieve-source").get_by_text("Zero-shot labels").click()
+    page.locator("#retrieve-text textarea").fill("")
+    page.locator("#retrieve-image input[type=file]").set_input_files(str(paths[2]))
+    page.locator("#retrieve-labels textarea").fill("red, green, blue")
+    page.locator("#retrieve-classify").click()
+    page.locator("#retrieve-zero-shot").get_by_text("blue").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(artifacts / "retrieve-zero-shot.png"), full_page=True)

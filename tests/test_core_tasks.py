@@ -20,15 +20,16 @@ def test_retrieve_ranks_a_gallery_both_ways(tmp_path):
     paths = {c: tmp_path / f"{c}.png" for c in ("red", "green", "blue")}
     for colour, path in paths.items():
         colour_image(colour).save(path)
-    result = mmzoo.run("retrieve", text="a blue thing", images=list(paths.values()), k=2)
+    result = mmzoo.run("retrieve", text="a blue thing", images=list(paths.values()), k=2, model="retrieve/colour")
     assert [h.item for h in result.hits] == [str(paths["blue"]), str(paths["red"])]
     assert result.hits[0].score > result.hits[1].score
-    by_image = mmzoo.run("retrieve", image=colour_image("green"), texts=["red car", "green tree", "blue sky"])
+    by_image = mmzoo.run("retrieve", image=colour_image("green"), texts=["red car", "green tree", "blue sky"],
+                         model="retrieve/colour")
     assert by_image.hits[0].item == "green tree" and len(by_image.hits) == 3
     with pytest.raises(mmzoo.InvalidInput, match="exactly one query"):
-        mmzoo.run("retrieve", texts=["a"])
+        mmzoo.run("retrieve", texts=["a"], model="retrieve/colour")
     with pytest.raises(mmzoo.InvalidInput, match="non-empty gallery"):
-        mmzoo.run("retrieve", text="a", images=[], texts=None)
+        mmzoo.run("retrieve", text="a", images=[], texts=None, model="retrieve/colour")
     with pytest.raises(mmzoo.InvalidInput, match="k must be"):
         mmzoo.run("retrieve", text="a", texts=["b"], k=0)
 

@@ -95,6 +95,11 @@ class Task:
         """Add this task's components inside an open ``gr.Tab`` (gradio imported by the caller)."""
         raise NotImplementedError(f"task {self.id!r} has no Gradio tab")
 
+    def preferred_model(self, inputs: dict[str, Any]) -> str | None:
+        """The model id these inputs call for when the caller names none (e.g. a gallery index's own
+        model); None means the task's default model."""
+        return None
+
     def check_model(self, model: Model) -> None:
         if not isinstance(model, self.interface):
             raise InvalidInput(

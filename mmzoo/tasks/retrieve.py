@@ -1,12 +1,21 @@
-"""``retrieve``: rank a gallery of images or texts against a text or image query."""
+"""``retrieve``: rank a gallery of images or texts against a text or image query; zero-shot labels.
+
+A gallery is a list of images, a list of texts, or a gallery index folder built by
+``mmzoo index build`` (:mod:`mmzoo.index`). With ``labels`` instead of a gallery, an image is
+classified zero-shot: each label becomes prompts from the model's templates, and the label
+whose averaged prompt embedding is closest to the image wins.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from ..errors import InvalidInput
 from ..media import check_text, load_image
-from .base import Input, Model, Task, check_query_and_gallery, source_label
+from .base import Input, Model, Task, source_label
 
 if TYPE_CHECKING:
     import numpy as np
@@ -14,10 +23,15 @@ if TYPE_CHECKING:
 
     from ..app import TabContext
 
+DEFAULT_TEMPLATES = ("a photo of a {}.",)
+DEFAULT_LOGIT_SCALE = 100.0
+PROMPT_BATCH = 256  # prompts embedded per call when expanding labels with templates
+THUMBNAIL = 384  # longest side of index images shown in the app
+
 
 @dataclass
 class Hit:
-    index: int  # position in the gallery
+    index: int  # position in the gallery (the row, for an index)
     score: float  # cosine similarity
     item: str | None = None  # the gallery text, or the image's path when known
 
@@ -31,8 +45,34 @@ class RetrievalResult:
         return {"query": self.query, "hits": [h.__dict__ for h in self.hits]}
 
 
+@dataclass
+class LabelScore:
+    label: str
+    score: float  # cosine similarity between the image and the label's prompt embedding
+    probability: float  # softmax(logit_scale * score) over the labels
+
+
+@dataclass
+class ZeroShotResult:
+    query: str
+    labels: list[LabelScore] = field(default_factory=list)  # best first
+
+    @property
+    def best(self) -> str:
+        return self.labels[0].label
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "labels": [s.__dict__ for s in self.labels]}
+
+
 class RetrievalModel(Model):
     """Interface of dual encoders: texts and images into one L2-normalised space."""
+
+    #: Prompt templates for zero-shot labels: format strings with one ``{}`` or callables
+    #: ``label -> prompt`` (open_clip's ImageNet templates are either).
+    templates: Sequence[str | Callable[[str], str]] = DEFAULT_TEMPLATES
+    #: Multiplies cosine similarities before the softmax of zero-shot labels (CLIP learns ~100).
+    logit_scale: float = DEFAULT_LOGIT_SCALE
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """(N, D) float32, rows of unit length."""
@@ -45,61 +85,266 @@ class RetrievalModel(Model):
 
 def rank(query: np.ndarray, gallery: np.ndarray, k: int, items: Sequence[str | None]) -> list[Hit]:
     """The ``k`` gallery rows most similar to ``query`` (dot product), best first."""
-    import numpy as np
+    from ..index import top_k
 
     scores = gallery @ query
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [Hit(int(i), float(scores[i]), items[i]) for i in top]
+    return [Hit(int(i), float(scores[i]), items[i]) for i in top_k(scores, k)]
+
+
+def parse_labels(labels: str | Sequence[str]) -> list[str]:
+    """Class names from a list, or from one comma-separated string; stripped, non-empty, distinct."""
+    if isinstance(labels, str):
+        names = [part.strip() for part in labels.split(",") if part.strip()]
+    elif isinstance(labels, (list, tuple)):
+        names = [check_text(label, "label", max_chars=200) for label in labels]
+    else:
+        raise InvalidInput(f"labels must be a list of class names, got {type(labels).__name__}")
+    if not names:
+        raise InvalidInput("give at least one label, e.g. labels=['cat', 'dog']")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidInput(f"label(s) given more than once: {', '.join(twice)}")
+    return names
+
+
+def prompts_for(label: str, templates: Sequence[str | Callable[[str], str]]) -> list[str]:
+    return [t(label) if callable(t) else t.format(label) for t in templates]
+
+
+def zero_shot(model: RetrievalModel, image: PILImage.Image, labels: Sequence[str],
+              query: str = "image") -> ZeroShotResult:
+    """Score ``labels`` for ``image``: prompt embeddings averaged per label, then cosine and softmax."""
+    import numpy as np
+
+    templates = tuple(getattr(model, "templates", None) or DEFAULT_TEMPLATES)
+    scale = float(getattr(model, "logit_scale", None) or DEFAULT_LOGIT_SCALE)
+    prompts = [p for label in labels for p in prompts_for(label, templates)]
+    rows = [model.embed_texts(prompts[i:i + PROMPT_BATCH]) for i in range(0, len(prompts), PROMPT_BATCH)]
+    text = np.concatenate(rows).astype(np.float32).reshape(len(labels), len(templates), -1).mean(axis=1)
+    text /= np.maximum(np.linalg.norm(text, axis=1, keepdims=True), 1e-12)
+    vector = np.asarray(model.embed_images([image])[0], dtype=np.float32)
+    cosine = text @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+    logits = scale * cosine
+    probabilities = np.exp(logits - logits.max())
+    probabilities /= probabilities.sum()
+    scores = [LabelScore(label, float(c), float(p)) for label, c, p in zip(labels, cosine, probabilities)]
+    return ZeroShotResult(query, sorted(scores, key=lambda s: -s.probability))
+
+
+def _check_inputs(text: Any, image: Any, galleries: dict[str, Any], k: int) -> str:
+    """Exactly one query and exactly one non-empty gallery; return the gallery's name."""
+    if (text is None) == (image is None):
+        raise InvalidInput("give exactly one query: text=... or image=...")
+    given = [name for name, value in galleries.items() if value is not None]
+    if len(given) != 1:
+        raise InvalidInput("give exactly one gallery: images=[...], texts=[...] or index=PATH "
+                           "(or labels=[...] with an image query)")
+    if given[0] != "index":
+        if isinstance(galleries[given[0]], (str, bytes, os.PathLike)):
+            raise InvalidInput(f"{given[0]}= takes a list; for a folder of images, build an index and pass index=PATH")
+        if len(galleries[given[0]]) == 0:
+            raise InvalidInput(f"give a non-empty gallery: {given[0]}=[...] is empty")
+    if k < 1:
+        raise InvalidInput(f"k must be at least 1, got {k}")
+    return given[0]
 
 
 class RetrieveTask(Task):
     id = "retrieve"
     title = "Retrieve"
-    summary = "Search images by text, or texts by image, in one embedding space."
+    summary = "Search images by text, or texts by image, in one embedding space; label images zero-shot."
     interface = RetrievalModel
     inputs = (
         Input("text", "text", "text query", required=False),
         Input("image", "image", "image query", required=False),
         Input("images", "images", "gallery of images to search", required=False, multiple=True),
         Input("texts", "texts", "gallery of texts to search", required=False, multiple=True),
+        Input("index", "text", "gallery index folder (built by `mmzoo index build`) to search", required=False),
+        Input("labels", "text", "comma-separated class names: label the --image zero-shot", required=False),
+        Input("approximate", "flag", "search the index approximately (FAISS)", required=False),
         Input("k", "int", "how many results", required=False, default=5),
     )
 
     def run(self, model: RetrievalModel, *, text: str | None = None, image: Any = None,
-            images: Sequence[Any] | None = None, texts: Sequence[str] | None = None, k: int = 5) -> RetrievalResult:
-        check_query_and_gallery({"text": text, "image": image}, {"images": images, "texts": texts}, k)
+            images: Sequence[Any] | None = None, texts: Sequence[str] | None = None,
+            index: str | os.PathLike | None = None, labels: str | Sequence[str] | None = None,
+            approximate: bool | None = None, k: int = 5) -> RetrievalResult | ZeroShotResult:
+        if labels is not None:
+            if image is None or text is not None or any(g is not None for g in (images, texts, index)):
+                raise InvalidInput("zero-shot labels need an image query and no gallery: image=..., labels=[...]")
+            names = parse_labels(labels)
+            return zero_shot(model, load_image(image), names, source_label(image) or "image")
+        gallery = _check_inputs(text, image, {"images": images, "texts": texts, "index": index}, k)
+        if gallery == "index":
+            from ..index import GalleryIndex
+
+            opened = GalleryIndex.open(index)
+            opened.check_model(model)  # before embedding anything
         if text is not None:
             query_text = check_text(text, "query")
             query, label = model.embed_texts([query_text])[0], query_text
         else:
             query, label = model.embed_images([load_image(image)])[0], source_label(image) or "image"
-        if images is not None:
-            gallery = model.embed_images([load_image(x) for x in images])
+        if gallery == "index":
+            hits = [Hit(row, score, str(opened.path(row))) for row, score in
+                    opened.search(query, k, approximate=approximate)]
+            return RetrievalResult(label, hits)
+        if approximate:
+            raise InvalidInput("approximate search needs an index gallery: index=PATH")
+        if gallery == "images":
+            vectors = model.embed_images([load_image(x) for x in images])
             items = [source_label(x) for x in images]
         else:
             items = [check_text(t, "gallery text") for t in texts]
-            gallery = model.embed_texts(items)
-        return RetrievalResult(label, rank(query, gallery, k, items))
+            vectors = model.embed_texts(items)
+        return RetrievalResult(label, rank(query, vectors, k, items))
+
+    def preferred_model(self, inputs: dict[str, Any]) -> str | None:
+        """The model these inputs call for when none is named: an index's own model."""
+        if inputs.get("index") is None:
+            return None
+        from ..index import GalleryIndex
+
+        return GalleryIndex.open(inputs["index"]).model_id
+
+    def to_text(self, result: RetrievalResult | ZeroShotResult) -> str:
+        if isinstance(result, ZeroShotResult):
+            return "\n".join(f"{s.probability:7.2%}  {s.score:+.3f}  {s.label}" for s in result.labels)
+        return "\n".join(f"{h.score:+.3f}  {h.item if h.item is not None else h.index}" for h in result.hits)
 
     def build_tab(self, ui: TabContext) -> None:
+        _RetrieveTab(self, ui).build()
+
+
+class _RetrieveTab:
+    """The Retrieve tab: a query (text or image), a gallery source, and the best matches."""
+
+    SOURCES = ("Uploaded images", "Index folder", "Captions (image -> text)", "Zero-shot labels")
+
+    def __init__(self, task: RetrieveTask, ui: TabContext) -> None:
+        self.task, self.ui = task, ui
+
+    def build(self) -> None:
         import gradio as gr
 
+        ui = self.ui
         with gr.Row():
-            with gr.Column():
+            with gr.Column(scale=1):
                 model = ui.model_dropdown()
-                query = gr.Textbox(label="Text query", placeholder="a photo of a cat")
-                gallery_in = gr.File(label="Gallery images", file_count="multiple", file_types=["image"])
-                k = gr.Slider(1, 50, value=5, step=1, label="Top k")
-                button = gr.Button("Search", variant="primary")
-            with gr.Column():
-                gallery_out = gr.Gallery(label="Best matches", columns=3)
+                text = gr.Textbox(label="Text query", placeholder="a photo of a cat", elem_id="retrieve-text")
+                image = gr.Image(type="filepath", label="Image query (instead of text)", height=220,
+                                 sources=["upload", "clipboard"], elem_id="retrieve-image")
+                k = gr.Slider(1, 50, value=5, step=1, label="Top k", elem_id="retrieve-k")
+            with gr.Column(scale=2):
+                source = gr.Radio(list(self.SOURCES), value=self.SOURCES[0], label="Search in",
+                                  elem_id="retrieve-source")
+                with gr.Group(visible=True) as images_group:
+                    files = gr.File(label="Gallery images", file_count="multiple", file_types=["image"],
+                                    elem_id="retrieve-gallery")
+                    search_images = gr.Button("Search images", variant="primary", elem_id="retrieve-search")
+                    images_out = gr.Gallery(label="Best matches", columns=4, height="auto",
+                                            elem_id="retrieve-results")
+                with gr.Group(visible=False) as index_group:
+                    index_path = gr.Textbox(label="Index folder", elem_id="retrieve-index",
+                                            placeholder="photos/.mmzoo-index  (mmzoo index build photos)")
+                    index_info = gr.Markdown(elem_id="retrieve-index-info")
+                    search_index = gr.Button("Search index", variant="primary", elem_id="retrieve-search-index")
+                    index_out = gr.Gallery(label="Best matches", columns=4, height="auto",
+                                           elem_id="retrieve-index-results")
+                with gr.Group(visible=False) as texts_group:
+                    captions = gr.Textbox(label="Captions, one per line", lines=6, elem_id="retrieve-captions")
+                    search_texts = gr.Button("Search captions", variant="primary", elem_id="retrieve-search-texts")
+                    texts_out = gr.Dataframe(headers=["rank", "score", "caption"], label="Best matches",
+                                             interactive=False, elem_id="retrieve-texts")
+                    ui.examples([["a red circle\na green square\na blue triangle"]], [captions])
+                with gr.Group(visible=False) as labels_group:
+                    labels = gr.Textbox(label="Labels, comma-separated (uses the image query)",
+                                        placeholder="cat, dog, car", elem_id="retrieve-labels")
+                    classify = gr.Button("Label the image", variant="primary", elem_id="retrieve-classify")
+                    labels_out = gr.Label(label="Zero-shot probabilities", num_top_classes=10,
+                                          elem_id="retrieve-zero-shot")
+                    ui.examples([["red, green, blue"], ["cat, dog, bird, car"]], [labels])
 
-        def search(model_id: str, text: str, files: list[str] | None, top: float):
-            if not files:
-                raise gr.Error("Upload some gallery images first.")
-            result = ui.run(model_id, text=text, images=list(files), k=int(top))
-            return [(hit.item, f"{hit.score:.3f}") for hit in result.hits]
+        groups = [images_group, index_group, texts_group, labels_group]
+        source.change(lambda chosen: [gr.Group(visible=chosen == s) for s in self.SOURCES], [source], groups,
+                      queue=False, show_progress="hidden", api_visibility="private")
+        gr.on([index_path.submit, index_path.blur], self.describe_index, [index_path], [index_info, model],
+              queue=False, show_progress="hidden", api_visibility="private")
+        search_images.click(self.search_images, [model, text, image, files, k], [images_out], api_name="retrieve")
+        search_index.click(self.search_index, [model, text, image, index_path, k], [index_out],
+                           api_name="retrieve_index")
+        search_texts.click(self.search_texts, [model, text, image, captions, k], [texts_out],
+                           api_name="retrieve_texts")
+        classify.click(self.zero_shot, [model, image, labels], [labels_out], api_name="zero_shot")
 
-        button.click(search, [model, query, gallery_in, k], [gallery_out], api_name="retrieve")
+    # -- event handlers (also the API endpoints) -------------------------------------------
+    @staticmethod
+    def query(text: str | None, image: str | None) -> dict[str, Any]:
+        import gradio as gr
+
+        text = (text or "").strip() or None
+        if (text is None) == (image is None):
+            raise gr.Error("Type a text query or give a query image (one of them, not both).", print_exception=False)
+        return {"text": text} if text else {"image": image}
+
+    def search_images(self, model_id: str, text: str, image: str | None, files: list[str] | None, k: float):
+        import gradio as gr
+
+        if not files:
+            raise gr.Error("Upload some gallery images first.", print_exception=False)
+        result = self.ui.run(model_id, **self.query(text, image), images=list(files), k=int(k))
+        return [(hit.item, f"{hit.score:.3f} · {Path(hit.item).name}") for hit in result.hits]
+
+    def search_index(self, model_id: str, text: str, image: str | None, index: str, k: float):
+        import gradio as gr
+
+        if not (index or "").strip():
+            raise gr.Error("Give the folder of an index built with `mmzoo index build`.", print_exception=False)
+        result = self.ui.run(model_id, **self.query(text, image), index=index.strip(), k=int(k))
+        shown = []
+        for hit in result.hits:  # thumbnails: the app may only serve files from its own folders
+            try:
+                picture = load_image(hit.item)
+            except InvalidInput:  # deleted since the index was built
+                continue
+            picture.thumbnail((THUMBNAIL, THUMBNAIL))
+            shown.append((picture, f"{hit.score:.3f} · {Path(hit.item).name}"))
+        return shown
+
+    def search_texts(self, model_id: str, text: str, image: str | None, captions: str, k: float):
+        import gradio as gr
+
+        lines = [line.strip() for line in (captions or "").splitlines() if line.strip()]
+        if not lines:
+            raise gr.Error("Give some captions, one per line.", print_exception=False)
+        result = self.ui.run(model_id, **self.query(text, image), texts=lines, k=int(k))
+        return [[rank + 1, round(hit.score, 4), hit.item] for rank, hit in enumerate(result.hits)]
+
+    def zero_shot(self, model_id: str, image: str | None, labels: str):
+        import gradio as gr
+
+        if not image:
+            raise gr.Error("Give the image to label (the image query).", print_exception=False)
+        if not (labels or "").strip():
+            raise gr.Error("Give some labels, comma-separated: cat, dog, car", print_exception=False)
+        result = self.ui.run(model_id, image=image, labels=labels)
+        return {s.label: s.probability for s in result.labels}
+
+    def describe_index(self, path: str):
+        import gradio as gr
+
+        from ..errors import MMZooError
+        from ..index import GalleryIndex
+
+        if not (path or "").strip():
+            return "", gr.skip()
+        try:
+            opened = GalleryIndex.open(path.strip())
+        except (MMZooError, OSError, ValueError) as exc:
+            return f"⚠️ {exc}", gr.skip()
+        kind = (opened.approximate or {}).get("kind")
+        info = (f"{len(opened)} images from `{opened.folder}`, built with `{opened.model_id}`"
+                f"{f', approximate search ({kind})' if kind else ''}.")
+        if opened.model_id in self.ui.model_ids:
+            return info, gr.Dropdown(value=opened.model_id)
+        return info + f" ⚠️ Its model `{opened.model_id}` is not installed here.", gr.skip()
