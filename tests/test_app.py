@@ -27,7 +27,7 @@ def client(app_url):
 
 
 def test_only_tasks_with_models_get_tabs():
-    assert tab_ids(build_app()) == ["ocr", "tts"]
+    assert tab_ids(build_app()) == ["retrieve", "ocr", "tts"]
 
 
 def test_tabs_follow_the_fixed_order(register_plugin):
@@ -69,9 +69,9 @@ def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
     gallery = [handle_file(str(paths[c])) for c in ("red", "green", "blue")]
     with running_app() as url:
         client = Client(url, verbose=False, analytics_enabled=False)
-        hits = client.predict("retrieve/colour", "something green", gallery, 2, api_name="/retrieve")
+        hits = client.predict("retrieve/colour", "something green", None, gallery, 2, api_name="/retrieve")
         assert len(hits) == 2 and hits[0]["image"].endswith("green.png")
-        assert float(hits[0]["caption"]) > float(hits[1]["caption"])
+        assert float(hits[0]["caption"].split()[0]) > float(hits[1]["caption"].split()[0])  # "0.981 · green.png"
         assert client.predict("caption/colour", handle_file(str(paths["blue"])), 2, api_name="/caption") \
             == "a blue square\nsomething blue"
         answers = client.predict("vqa/colour", handle_file(str(paths["red"])), "what colour?", api_name="/vqa")
@@ -133,7 +133,7 @@ class TaskPlugin:
 def test_plugin_tasks_get_tabs_after_the_core_and_a_broken_tab_stays_contained(register_plugin, ocr_image):
     register_plugin(TaskPlugin(), "echo-plugin")
     blocks = build_app()
-    assert tab_ids(blocks) == ["ocr", "tts", "echo", "broken"]
+    assert tab_ids(blocks) == ["retrieve", "ocr", "tts", "echo", "broken"]
     assert mmzoo.run("echo", "ab", times=3) == "ababab"
     with running_app() as url:
         client = Client(url, verbose=False, analytics_enabled=False)

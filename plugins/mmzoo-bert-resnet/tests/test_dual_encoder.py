@@ -62,3 +62,26 @@ def test_missing_weights_say_what_to_do(tmp_path, monkeypatch):
         DualEncoder.load(tmp_path / "empty")
     with pytest.raises(mmzoo.InvalidInput, match="pooling"):
         DualEncoderConfig(pooling="max")
+
+
+def test_image_tower_weights_offline_say_what_to_do(tiny_towers, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # empty cache: torchvision must download
+    with pytest.raises(mmzoo.WeightsUnavailable, match="resnet18 weights DEFAULT.*mmzoo download"):
+        DualEncoder.from_towers(tiny_config(tiny_towers, image_weights="DEFAULT"))
+
+
+def test_a_frozen_text_tower_is_stored_by_reference(tiny_towers, tmp_path):
+    model = DualEncoder.from_towers(tiny_config(tiny_towers, freeze_text=True, image_model="small-cnn",
+                                                image_weights=None)).eval()
+    saved = model.save(tmp_path / "ckpt")
+    assert sorted(p.name for p in saved.iterdir()) == ["config.json", "model.safetensors"]
+    from safetensors.torch import load_file
+
+    assert not any(k.startswith("text_tower.") for k in load_file(saved / "model.safetensors"))
+    loaded = DualEncoder.load(saved)
+    assert not any(p.requires_grad for p in loaded.text_tower.parameters())
+    image = [Image.new("RGB", (64, 64), "green")]
+    with torch.no_grad():
+        assert torch.allclose(model.encode_texts(["a green star"]), loaded.encode_texts(["a green star"]), atol=1e-6)
+        assert torch.allclose(model.encode_images(model.pixels(image)), loaded.encode_images(loaded.pixels(image)),
+                              atol=1e-5)
