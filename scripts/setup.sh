@@ -31,11 +31,9 @@ fi
 # A venv whose pip does not run (e.g. an earlier run failed half-way) is made anew.
 .venv/bin/python -m pip --version >/dev/null 2>&1 || { rm -rf .venv; "$python" -m venv .venv; }
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt)
-core=".[eval]"
-[ "$want_test" = 1 ] && core=".[eval,train,test]"
-plugins=(-e plugins/mmzoo-tesseract -e plugins/mmzoo-espeak)
-# In progress, no model registered yet: only the tests need it for now.
-[ "$want_test" = 1 ] && plugins+=(-e plugins/mmzoo-bert-resnet)
+core=".[eval,index]"
+[ "$want_test" = 1 ] && core=".[eval,index,train,test]"
+plugins=(-e plugins/mmzoo-tesseract -e plugins/mmzoo-espeak -e plugins/mmzoo-bert-resnet -e plugins/mmzoo-clip)
 "${pip[@]}" -e "$core" "${plugins[@]}"
-.venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak" # fail here, not later, if the install broke
+.venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak, mmzoo_bert_resnet, mmzoo_clip" # fail here, not later, if the install broke
 echo "setup: ready ($(.venv/bin/mmzoo --version))"
