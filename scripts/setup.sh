@@ -33,7 +33,8 @@ fi
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt)
 core=".[eval,index]"
 [ "$want_test" = 1 ] && core=".[eval,index,train,test]"
-plugins=(-e plugins/mmzoo-tesseract -e plugins/mmzoo-espeak -e plugins/mmzoo-bert-resnet -e plugins/mmzoo-clip)
+plugins=(-e plugins/mmzoo-tesseract -e plugins/mmzoo-espeak -e plugins/mmzoo-bert-resnet -e plugins/mmzoo-clip
+         -e plugins/mmzoo-transformers)
 "${pip[@]}" -e "$core" "${plugins[@]}"
-.venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak, mmzoo_bert_resnet, mmzoo_clip" # fail here, not later, if the install broke
+.venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak, mmzoo_bert_resnet, mmzoo_clip, mmzoo_transformers" # fail here, not later, if the install broke
 echo "setup: ready ($(.venv/bin/mmzoo --version))"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from conftest import running_app  # at import time: plugins' tests also have a module named conftest
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +63,6 @@ def test_an_error_shows_in_the_page_and_the_app_stays_up(page, artifacts):
 
 @pytest.fixture
 def retrieve_page(browser, register_plugin):
-    from conftest import running_app
     from doubles import DoublesPlugin
 
     register_plugin(DoublesPlugin(), "doubles")  # before the app is built, so the Retrieve tab exists
