@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mmzoo.devices import resolve_device
 from mmzoo.errors import MissingDependency, WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
 
@@ -62,7 +63,7 @@ class ConSERetrieval(RetrievalModel):
         default; ``"none"`` for plain ConSE."""
         from transformers import AutoModel, AutoTokenizer
 
-        self.device = device or "cpu"
+        self.device = resolve_device(device)
         self.top_k = top_k
         self.batch_size = batch_size
         folder = text_source(TEXT_TOWER)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from mmzoo.devices import resolve_device
 from mmzoo.errors import InvalidInput, WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
 
@@ -32,7 +33,7 @@ class DualEncoderRetrieval(RetrievalModel):
             raise InvalidInput(self.no_checkpoint_message())
         if not Path(folder).is_dir():
             raise WeightsUnavailable(f"checkpoint folder {folder} does not exist")
-        self.device = device or "cpu"
+        self.device = resolve_device(device)
         self.batch_size = batch_size
         self.encoder = DualEncoder.load(folder).to(self.device)
 

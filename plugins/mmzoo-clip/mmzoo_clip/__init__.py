@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import mmzoo
+from mmzoo.devices import resolve_device
 from mmzoo.errors import InvalidInput, WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
 
@@ -53,7 +54,7 @@ class OpenCLIP(RetrievalModel):
         import open_clip
         import torch
 
-        self.device = _device(device)
+        self.device = resolve_device(device)
         precision = _precision(dtype)
         self.batch_size = batch_size
         source = os.fspath(weights) if weights is not None else pretrained or self.pretrained
@@ -224,18 +225,6 @@ def register_models(register):
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _device(device: str | None) -> str:
-    import torch
-
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        kind = torch.device(device).type
-    except RuntimeError:
-        raise InvalidInput(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:1', 'mps', ...") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise InvalidInput(f"device {device!r} asked for, but torch sees no CUDA GPU; use device='cpu'")
-    return str(device)
 
 
 def _precision(dtype: Any) -> str:

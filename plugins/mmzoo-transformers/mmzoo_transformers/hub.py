@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import mmzoo
+from mmzoo.devices import resolve_device
 from mmzoo.errors import InvalidInput, WeightsUnavailable
 from mmzoo.tasks.base import Model
 
@@ -40,7 +41,7 @@ class TransformersModel(Model):
                  dtype: str | None = None) -> None:
         import torch
 
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.dtype = getattr(torch, _dtype(dtype))
         folder = locate(self.model_id, weights)
         try:
@@ -171,18 +172,6 @@ def _first_line(exc: BaseException) -> str:
     return line if len(line) < 300 else line[:300] + "..."
 
 
-def _device(device: str | None) -> str:
-    import torch
-
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        kind = torch.device(device).type
-    except RuntimeError:
-        raise InvalidInput(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:1', 'mps', ...") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise InvalidInput(f"device {device!r} asked for, but torch sees no CUDA GPU; use device='cpu'")
-    return str(device)
 
 
 def _dtype(dtype: Any) -> str:
