@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -13,9 +12,8 @@ import pytest
 import mmzoo
 from mmzoo import plugins
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "artifacts"
-sys.path.insert(0, str(Path(__file__).parent))  # so tests can import doubles.py
+sys.path.insert(0, str(Path(__file__).parent))  # so tests can import doubles.py and apptools.py
+from apptools import ARTIFACTS, ROOT, running_app  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -53,25 +51,6 @@ def empty_file(tmp_path: Path) -> Path:
     path = tmp_path / "empty.png"
     path.write_bytes(b"")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_app() -> Iterator[str]:
-    """Serve the app on a free loopback port for the duration of a block; yield its URL."""
-    from mmzoo.app import launch
-
-    port = free_port()
-    blocks = launch(port=port, block=False, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        blocks.close()
 
 
 @pytest.fixture

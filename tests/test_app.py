@@ -11,7 +11,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 import mmzoo
-from conftest import running_app
+from apptools import running_app
 from doubles import DoublesPlugin, colour_image, write_tone
 from mmzoo.app import build_app
 from mmzoo.tasks.base import Input, Model, Task
@@ -27,7 +27,7 @@ def client(app_url):
 
 
 def test_only_tasks_with_models_get_tabs():
-    assert tab_ids(build_app()) == ["retrieve", "ocr", "tts"]
+    assert tab_ids(build_app()) == ["retrieve", "caption", "vqa", "ocr", "tts"]  # caption, vqa: mmzoo-classic-vl
 
 
 def test_tabs_follow_the_fixed_order(register_plugin):
@@ -72,8 +72,10 @@ def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
         hits = client.predict("retrieve/colour", "something green", None, gallery, 2, api_name="/retrieve")
         assert len(hits) == 2 and hits[0]["image"].endswith("green.png")
         assert float(hits[0]["caption"].split()[0]) > float(hits[1]["caption"].split()[0])  # "0.981 · green.png"
-        assert client.predict("caption/colour", handle_file(str(paths["blue"])), 2, api_name="/caption") \
-            == "a blue square\nsomething blue"
+        text, attention = client.predict("caption/colour", handle_file(str(paths["blue"])), 3, 20, 2,
+                                         api_name="/caption")  # model, image, beam size, max length, count
+        assert text == "a blue square\nsomething blue"
+        assert not attention["value"] and not attention["visible"]  # this double returns no attention
         answers = client.predict("vqa/colour", handle_file(str(paths["red"])), "what colour?", api_name="/vqa")
         assert answers["label"] == "red"
         painted = client.predict("text2image/colour", "a blue picture", None, 7, api_name="/text2image")
@@ -133,7 +135,7 @@ class TaskPlugin:
 def test_plugin_tasks_get_tabs_after_the_core_and_a_broken_tab_stays_contained(register_plugin, ocr_image):
     register_plugin(TaskPlugin(), "echo-plugin")
     blocks = build_app()
-    assert tab_ids(blocks) == ["retrieve", "ocr", "tts", "echo", "broken"]
+    assert tab_ids(blocks) == ["retrieve", "caption", "vqa", "ocr", "tts", "echo", "broken"]
     assert mmzoo.run("echo", "ab", times=3) == "ababab"
     with running_app() as url:
         client = Client(url, verbose=False, analytics_enabled=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import running_app  # at import time: plugins' tests also have a module named conftest
+from apptools import running_app
 
 pytestmark = pytest.mark.browser
 

@@ -35,17 +35,17 @@ def test_retrieve_ranks_a_gallery_both_ways(tmp_path):
 
 
 def test_caption_batches_and_options():
-    one = mmzoo.run("caption", colour_image("red"))
+    one = mmzoo.run("caption", colour_image("red"), model="caption/colour")
     assert one.captions == ["a red square"]
-    many = mmzoo.run("caption", [colour_image("green"), colour_image("blue")], num_captions=2)
+    many = mmzoo.run("caption", [colour_image("green"), colour_image("blue")], num_captions=2, model="caption/colour")
     assert [r.captions[0] for r in many] == ["a green square", "a blue square"] and len(many[0].captions) == 2
 
 
 def test_vqa_broadcasts_one_image_over_questions():
-    results = mmzoo.run("vqa", colour_image("blue"), ["what colour?", "which colour?"], top_k=2)
+    results = mmzoo.run("vqa", colour_image("blue"), ["what colour?", "which colour?"], top_k=2, model="vqa/colour")
     assert [r.answer for r in results] == ["blue", "blue"] and len(results[0].answers) == 2
     with pytest.raises(mmzoo.InvalidInput, match="2 images but 3 questions"):
-        mmzoo.run("vqa", [colour_image("red")] * 2, ["a?", "b?", "c?"])
+        mmzoo.run("vqa", [colour_image("red")] * 2, ["a?", "b?", "c?"], model="vqa/colour")
 
 
 def test_text2image_generate_edit_inpaint(tmp_path):

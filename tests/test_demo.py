@@ -7,7 +7,7 @@ import sys
 import time
 import urllib.request
 
-from conftest import ROOT
+from apptools import ROOT
 
 
 def test_demo_command_serves_on_loopback_7860():

@@ -9,13 +9,12 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
 
 import mmzoo
-from conftest import ROOT, running_app
+from apptools import ROOT, running_app
 from mmzoo import plugins
 from mmzoo.app import build_app
 from test_app import tab_ids

@@ -6,7 +6,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from conftest import running_app
+from apptools import running_app
 from doubles import ColourRetrieval, DoublesPlugin, colour_image
 from mmzoo.index import GalleryIndex
 

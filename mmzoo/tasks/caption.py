@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..media import load_image
 from .base import Input, Model, Task, as_batch, call_with_options, unbatch
@@ -26,10 +26,31 @@ class CaptionResult:
 
 
 class CaptionModel(Model):
-    """Interface of captioners."""
+    """Interface of captioners.
+
+    Common keyword options (a model takes those it supports): ``num_captions`` (how many, best
+    first), ``beam_size`` (1 = greedy), ``max_length`` (in tokens), ``prompt`` (a prefix to continue).
+    """
 
     def caption(self, images: list[PILImage.Image], *, num_captions: int = 1) -> list[CaptionResult]:
         raise NotImplementedError
+
+
+def attention_overlays(image: PILImage.Image, words: Sequence[str], maps: Sequence[np.ndarray],
+                       size: int = 224) -> list[tuple[PILImage.Image, str]]:
+    """The "Show, attend and tell" figure: per word, the image lit where the model looked
+    (its (h, w) attention map upsampled and scaled to its maximum)."""
+    import numpy as np
+    from PIL import Image
+
+    base = np.asarray(image.convert("RGB").resize((size, size)), dtype=np.float32)
+    frames = []
+    for word, weights in zip(words, maps):
+        heat = Image.fromarray(np.asarray(weights, dtype=np.float32)).resize((size, size), Image.Resampling.BILINEAR)
+        heat = np.asarray(heat)[:, :, None] / max(float(np.max(heat)), 1e-12)
+        lit = base * (0.2 + 0.8 * heat) + np.array([255.0, 60.0, 0.0]) * 0.25 * heat
+        frames.append((Image.fromarray(np.clip(lit, 0, 255).astype(np.uint8)), word))
+    return frames
 
 
 class CaptionTask(Task):
@@ -41,6 +62,8 @@ class CaptionTask(Task):
     inputs = (
         Input("image", "image", "image to describe", positional=True),
         Input("num_captions", "int", "how many captions", required=False),
+        Input("beam_size", "int", "beam width (1: greedy), for models that search", required=False),
+        Input("max_length", "int", "longest caption, in tokens", required=False),
     )
 
     def run(self, model: CaptionModel, image: Any, **options: Any) -> CaptionResult | list[CaptionResult]:
@@ -56,16 +79,27 @@ class CaptionTask(Task):
         with gr.Row():
             with gr.Column():
                 model = ui.model_dropdown()
-                image = gr.Image(type="filepath", label="Image")
-                count = gr.Slider(1, 5, value=1, step=1, label="Captions")
-                button = gr.Button("Caption", variant="primary")
+                image = gr.Image(type="filepath", label="Image", elem_id="caption-image")
+                with gr.Row():
+                    beam = gr.Slider(1, 8, value=3, step=1, label="Beam size", elem_id="caption-beam")
+                    length = gr.Slider(4, 40, value=20, step=1, label="Max length", elem_id="caption-max-length")
+                    count = gr.Slider(1, 5, value=1, step=1, label="Captions", elem_id="caption-count")
+                button = gr.Button("Caption", variant="primary", elem_id="caption-button")
             with gr.Column():
-                captions = gr.Textbox(label="Captions", lines=5)
+                captions = gr.Textbox(label="Captions", lines=5, elem_id="caption-text")
+                attention = gr.Gallery(label="Where the model looked for each word", columns=4, height="auto",
+                                       elem_id="caption-attention", visible=False)
 
-        def describe(model_id: str, path: str | None, how_many: float):
+        def describe(model_id: str, path: str | None, beam_size: float, max_length: float, how_many: float):
             if not path:
                 raise gr.Error("Upload an image first.")
-            result = ui.run(model_id, path, num_captions=int(how_many))
-            return "\n".join(result.captions)
+            result = ui.run(model_id, path, num_captions=int(how_many), beam_size=int(beam_size),
+                            max_length=int(max_length))
+            text = "\n".join(result.captions)
+            if not result.attention or not result.captions:
+                return text, gr.Gallery(value=None, visible=False)
+            frames = attention_overlays(load_image(path), result.captions[0].split(), result.attention)
+            return text, gr.Gallery(value=frames, visible=True)
 
-        button.click(describe, [model, image, count], [captions], api_name="caption")
+        button.click(describe, [model, image, beam, length, count], [captions, attention], api_name="caption")
+        ui.examples([[ui.asset("shapes-example.png")]], [image])

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from ..app import TabContext
 
 
+EXAMPLE_QUESTIONS = ("what color is the circle?", "how many shapes are there?", "is there a red square?",
+                     "what shape is the blue object?")
+
+
 @dataclass
 class Answer:
     text: str
@@ -72,16 +76,19 @@ class VQATask(Task):
         with gr.Row():
             with gr.Column():
                 model = ui.model_dropdown()
-                image = gr.Image(type="filepath", label="Image")
-                question = gr.Textbox(label="Question", placeholder="What colour is the circle?")
-                button = gr.Button("Answer", variant="primary")
+                image = gr.Image(type="filepath", label="Image", elem_id="vqa-image")
+                question = gr.Textbox(label="Question", placeholder="what color is the circle?", elem_id="vqa-question")
+                button = gr.Button("Answer", variant="primary", elem_id="vqa-button")
             with gr.Column():
-                answers = gr.Label(label="Answers", num_top_classes=5)
+                answers = gr.Label(label="Answers", num_top_classes=5, elem_id="vqa-answers")
 
         def ask(model_id: str, path: str | None, text: str):
             if not path:
                 raise gr.Error("Upload an image first.")
+            if not (text or "").strip():
+                raise gr.Error("Type a question first.")
             result = ui.run(model_id, path, text, top_k=5)
             return {a.text: a.score for a in result.answers}
 
         button.click(ask, [model, image, question], [answers], api_name="vqa")
+        ui.examples([[ui.asset("shapes-example.png"), q] for q in EXAMPLE_QUESTIONS], [image, question])
