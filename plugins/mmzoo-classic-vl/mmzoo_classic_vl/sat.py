@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checkpoint import load_state, read_config, save_folder
-from .encoder import GridCNN
+from .encoder import build_encoder, is_pretrained, pretrained_stage
 from .vocab import END, START, Vocabulary
 
 
@@ -30,6 +30,15 @@ class SATConfig:
     attention_dim: int = 128
     dropout: float = 0.3
     alpha_c: float = 1.0  # weight of the doubly stochastic attention penalty
+    # "cnn": GridCNN trained with the decoder; "efficientnet-lite0:blocksN": a frozen ImageNet network
+    # cut after N stages, rebuilt from its package at load (not stored in the checkpoint)
+    encoder: str = "cnn"
+
+    def __post_init__(self) -> None:
+        if is_pretrained(self.encoder):  # a cell's size is the pretrained stage's
+            self.channels = pretrained_stage(self.encoder)[1]
+        elif self.encoder != "cnn":
+            pretrained_stage(self.encoder)  # raises ValueError naming the choices
 
 
 @dataclass
@@ -43,7 +52,7 @@ class ShowAttendTell(nn.Module):
     def __init__(self, config: SATConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.encoder = GridCNN(c.channels, c.image_size)
+        self.encoder = build_encoder(c.encoder, c.channels, c.image_size)
         self.embed = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=0)
         self.att_features = nn.Linear(c.channels, c.attention_dim)
         self.att_hidden = nn.Linear(c.hidden_dim, c.attention_dim)
@@ -76,7 +85,11 @@ class ShowAttendTell(nn.Module):
                 owner: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher forcing on ``tokens`` (N, T) = <start> w1 .. wn <end> <pad>..: (logits (N, T-1, V), alphas
         (N, T-1, cells)). Caption i describes image ``owner[i]`` (default: image i)."""
-        features = self.encoder(pixels)
+        return self.decode(self.encoder(pixels), tokens, owner)
+
+    def decode(self, features: torch.Tensor, tokens: torch.Tensor,
+               owner: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward`` from the encoder's grids ``features`` (images, cells, C)."""
         features = features if owner is None else features[owner]
         h, c, keys = self.start(features)
         logits, alphas = [], []
@@ -86,9 +99,11 @@ class ShowAttendTell(nn.Module):
             alphas.append(alpha)
         return torch.stack(logits, 1), torch.stack(alphas, 1)
 
-    def loss(self, pixels: torch.Tensor, tokens: torch.Tensor, owner: torch.Tensor | None = None) -> torch.Tensor:
-        """Cross-entropy per word plus ``alpha_c`` x the doubly stochastic penalty sum_cells (1 - sum_t alpha)^2."""
-        logits, alphas = self(pixels, tokens, owner)
+    def loss(self, pixels: torch.Tensor | None, tokens: torch.Tensor, owner: torch.Tensor | None = None,
+             features: torch.Tensor | None = None) -> torch.Tensor:
+        """Cross-entropy per word plus ``alpha_c`` x the doubly stochastic penalty sum_cells (1 - sum_t alpha)^2.
+        ``features`` (precomputed grids, e.g. of a frozen encoder) replace ``pixels``."""
+        logits, alphas = self(pixels, tokens, owner) if features is None else self.decode(features, tokens, owner)
         targets = tokens[:, 1:]
         mask = (targets != 0).float()
         xent = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")

@@ -153,13 +153,21 @@ def caption_tokens(vocab: Vocabulary, captions: Sequence[str], max_length: int) 
 
 
 @torch.no_grad()
+def encode(model: ShowAttendTell, pixels: torch.Tensor, chunk: int = 128) -> torch.Tensor:
+    """The encoder's grids of ``pixels``, in chunks."""
+    return torch.cat([model.encoder(pixels[s:s + chunk]) for s in range(0, len(pixels), chunk)])
+
+
+@torch.no_grad()
 def caption_metrics(model: ShowAttendTell, vocab: Vocabulary, pixels: torch.Tensor,
-                    references: Sequence[Sequence[str]], max_length: int = 20) -> dict[str, float]:
-    """Greedy captions of ``pixels`` scored with BLEU-4 and CIDEr-D."""
+                    references: Sequence[Sequence[str]], max_length: int = 20,
+                    features: torch.Tensor | None = None) -> dict[str, float]:
+    """Greedy captions of ``pixels`` (or of precomputed grids ``features``) scored with BLEU-4 and CIDEr-D."""
     from mmzoo.eval.captioning import caption_scores
 
     model.eval()
-    features = torch.cat([model.encoder(pixels[s:s + 128]) for s in range(0, len(pixels), 128)])
+    if features is None:
+        features = encode(model, pixels)
     candidates = [" ".join(vocab.decode(model.beam_search(f, vocab, 1, max_length)[0].tokens)) for f in features]
     scores = caption_scores(references, candidates, metrics=("BLEU", "CIDEr-D")).corpus
     return {"BLEU-4": scores["BLEU-4"], "CIDEr-D": scores["CIDEr-D"]}
@@ -180,15 +188,24 @@ def train_captioner(train_items: Sequence[CaptionItem], val_items: Sequence[Capt
     pixels, row = load_pixels([i.image for i in train_items], size)
     pixels = pixels.to(device)
     val_pixels, _ = load_pixels([i.image for i in val_items], size)
+    val_pixels = val_pixels.to(device)
     samples = [(row[item.image], item.captions) for item in train_items if item.captions]
+    # a frozen encoder gives the same grids every epoch: compute them once
+    frozen = getattr(model.encoder, "frozen", False)
+    grids = encode(model, pixels) if frozen else None
+    val_grids = encode(model, val_pixels) if frozen else None
 
     def batch_loss(batch):
         tokens = caption_tokens(vocab, [c for _, caps in batch for c in caps], max_length).to(device)
         owner = torch.tensor([n for n, (_, caps) in enumerate(batch) for _ in caps], device=device)
-        return model.loss(pixels[torch.tensor([i for i, _ in batch], device=device)], tokens, owner)
+        images = torch.tensor([i for i, _ in batch], device=device)
+        if frozen:
+            return model.loss(None, tokens, owner, features=grids[images])
+        return model.loss(pixels[images], tokens, owner)
 
     history = fit(model, samples, batch_loss,
-                  lambda: caption_metrics(model, vocab, val_pixels.to(device), [i.captions for i in val_items], max_length),
+                  lambda: caption_metrics(model, vocab, val_pixels, [i.captions for i in val_items], max_length,
+                                          val_grids),
                   lambda folder: model.save(folder, vocab), config, out, progress)
     return model.eval(), vocab, history
 
@@ -236,6 +253,9 @@ def train_vqa(train_items: Sequence[VQAItem], val_items: Sequence[VQAItem], conf
     model = JointVQA(JointVQAConfig(vocab_size=len(vocab), num_answers=len(answers), **model_config)).to(device)
     if image_encoder:  # start from a trained captioner's CNN (as the paper starts from ImageNet VGG)
         captioner, _ = ShowAttendTell.load(image_encoder)
+        if captioner.config.encoder != "cnn":
+            raise InvalidInput(f"{image_encoder} uses the frozen {captioner.config.encoder} encoder, "
+                               "not a trained CNN to start from")
         model.encoder.load_state_dict(captioner.encoder.state_dict())
     size = model.config.image_size
     pixels, row = load_pixels([i.image for i in train_items], size)
@@ -296,7 +316,11 @@ def common_options(command):
 @click.option("--hidden-dim", type=int, default=256)
 @click.option("--alpha-c", type=float, default=1.0, help="Weight of the doubly stochastic attention penalty.")
 @click.option("--max-length", type=int, default=20, help="Longest training caption, in words.")
-def caption_command(data, val_data, images, out, image_size, min_count, hidden_dim, alpha_c, max_length, **settings):
+@click.option("--encoder", default="cnn",
+              help="'cnn' (trained from scratch) or 'efficientnet-lite0:blocksN' (frozen ImageNet EfficientNet-lite0 "
+                   "cut after N stages, N in 3..7; blocks5 at --image-size 128 gives an 8x8 grid of 112-d cells).")
+def caption_command(data, val_data, images, out, image_size, min_count, hidden_dim, alpha_c, max_length, encoder,
+                    **settings):
     """Train a Show-Attend-Tell captioner, scoring BLEU-4 and CIDEr-D on validation after each epoch.
 
     Load the result with mmzoo.load("caption/shapes-sat", weights="OUT/epoch-N").
@@ -304,8 +328,12 @@ def caption_command(data, val_data, images, out, image_size, min_count, hidden_d
     config = _config(settings)
     train_items, val_items = caption_data(data, val_data, images)
     click.echo(f"training on {len(train_items)} images, validating on {len(val_items)}; run folder {out}", err=True)
-    _, _, history = train_captioner(train_items, val_items, config, {"image_size": image_size, "hidden_dim": hidden_dim,
-                                                                     "alpha_c": alpha_c}, out, max_length, min_count)
+    model_config = {"image_size": image_size, "hidden_dim": hidden_dim, "alpha_c": alpha_c, "encoder": encoder}
+    try:
+        SATConfig(vocab_size=1, **model_config)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--encoder") from None
+    _, _, history = train_captioner(train_items, val_items, config, model_config, out, max_length, min_count)
     for record in history:
         click.echo(json.dumps(record))
     best = max(history, key=lambda r: r["CIDEr-D"])["epoch"]

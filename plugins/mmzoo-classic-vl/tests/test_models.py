@@ -36,12 +36,25 @@ def test_the_captioner_names_the_colour_of_held_out_scenes(captioner, single_obj
     assert sum(right) >= 8, [(r.captions[0], c) for r, (_, c, _) in zip(results, single_objects)]
 
 
-@pytest.mark.xfail(reason="the shipped 8-minute CPU run tells colours apart but not yet shapes (about 1 in 10 right)",
-                   strict=False)
 def test_the_captioner_names_the_shape_of_held_out_scenes(captioner, single_objects):
     results = mmzoo.run("caption", [image for image, _, _ in single_objects], model=captioner)
     right = [shape in r.captions[0].split() for r, (_, _, shape) in zip(results, single_objects)]
     assert sum(right) >= 6, [(r.captions[0], s) for r, (_, _, s) in zip(results, single_objects)]
+
+
+def test_the_frozen_encoder_is_rebuilt_not_stored(captioner):
+    from pathlib import Path
+
+    from safetensors import safe_open
+
+    net = captioner.net
+    assert net.config.encoder.startswith("efficientnet-lite0:")
+    assert not any(name.startswith("encoder.") for name in net.state_dict())
+    assert not any(p.requires_grad for p in net.encoder._trunk[0].parameters())
+    folder = Path(type(captioner).default_weights)
+    with safe_open(folder / "model.safetensors", "pt") as f:
+        assert not any(k.startswith("encoder.") for k in f.keys())
+    assert (folder / "model.safetensors").stat().st_size < 8_000_000
 
 
 def test_the_vqa_model_answers_colour_questions_on_held_out_scenes(vqa, single_objects):

@@ -34,6 +34,25 @@ def test_captioner_training_lowers_the_loss_and_checkpoints_every_epoch(world, t
     assert mmzoo.run("caption", captions(world, "val")[0].image, model=model).captions
 
 
+def test_captioner_training_on_a_frozen_pretrained_encoder(world, tmp_path):
+    from mmzoo.errors import InvalidInput
+
+    config = TrainConfig(epochs=2, batch_size=8, lr=3e-3, device="cpu")
+    settings = {**SMALL, "encoder": "efficientnet-lite0:blocks5", "image_size": 64}
+    model, _, history = train_captioner(captions(world, "train"), captions(world, "val"), config, settings,
+                                        out=tmp_path, progress=False)
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert model.config.channels == 112 and model.encoder.grid == 4  # stage 5: 112 channels, stride 16
+    assert not any(name.startswith("encoder.") for name in model.state_dict())  # rebuilt from its package at load
+    loaded = mmzoo.load("caption/shapes-sat", weights=tmp_path / "epoch-2")
+    result = mmzoo.run("caption", captions(world, "val")[0].image, model=loaded)
+    assert result.captions and result.attention[0].shape == (4, 4)
+    with pytest.raises(InvalidInput, match="frozen"):  # no CNN to start a VQA model from
+        train_vqa(questions(world, "train"), questions(world, "val"), config,
+                  {"channels": 32, "hidden_dim": 64, "joint_dim": 128, "image_encoder": str(tmp_path / "epoch-2")},
+                  progress=False)
+
+
 def test_vqa_training_lowers_the_loss_and_resumes(world, tmp_path):
     train_items, val_items = questions(world, "train"), questions(world, "val")
     config = TrainConfig(epochs=2, batch_size=8, lr=2e-3, device="cpu")
