@@ -1,8 +1,9 @@
 """Seconds per image when captioning N images one call at a time vs as one batch.
 
-    python plugins/mmzoo-transformers/benchmarks/caption_batching.py                  # a tiny random BLIP
-    python plugins/mmzoo-transformers/benchmarks/caption_batching.py -m caption/git-base-coco   # hub weights
-    python plugins/mmzoo-transformers/benchmarks/caption_batching.py -m caption/vit-gpt2 --weights DIR
+    python benchmarks/caption_batching.py                  # a tiny random BLIP
+    python benchmarks/caption_batching.py -m caption/git-base-coco   # hub weights
+    python benchmarks/caption_batching.py -m caption/vit-gpt2 --weights DIR
+    python benchmarks/caption_batching.py -m caption/shapes-sat     # the shipped Show-Attend-Tell
 
 Greedy decoding, the same images and options both ways; the model is loaded and warmed up first.
 """
@@ -70,7 +71,7 @@ def main() -> None:
 
         single = best_of(lambda: [model.caption([image], max_length=args.max_length) for image in images])
         batched = best_of(lambda: model.caption(images, max_length=args.max_length))
-    source = weights if args.weights else ("tiny random BLIP" if weights else "hub weights")
+    source = weights if args.weights else ("tiny random BLIP" if weights else "its default weights")
     print(f"{args.model} ({source}), {len(images)} images, device {args.device}, max_length {args.max_length}")
     print(f"one at a time: {single:.4f} s/image")
     print(f"one batch:     {batched:.4f} s/image")
