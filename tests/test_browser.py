@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 import pytest
@@ -26,13 +27,22 @@ def browser():
         browser.close()
 
 
+@contextlib.contextmanager
+def opened(browser, url: str, tab: str, height: int = 900):
+    """A page of the app at ``url``, once the named tab is there."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name=tab).wait_for()
+        yield page
+    finally:
+        page.close()
+
+
 @pytest.fixture
 def page(browser, app_url):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(app_url)
-    page.get_by_role("tab", name="OCR").wait_for()
-    yield page
-    page.close()
+    with opened(browser, app_url, "OCR") as page:
+        yield page
 
 
 def test_ocr_tab_reads_an_uploaded_image(page, ocr_image, artifacts):
@@ -66,12 +76,8 @@ def retrieve_page(browser, register_plugin):
     from doubles import DoublesPlugin
 
     register_plugin(DoublesPlugin(), "doubles")  # before the app is built, so the Retrieve tab exists
-    with running_app() as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(url)
-        page.get_by_role("tab", name="Retrieve").wait_for()
+    with running_app() as url, opened(browser, url, "Retrieve", height=1000) as page:
         yield page
-        page.close()
 
 
 def test_retrieve_tab_searches_uploaded_images_and_labels_zero_shot(retrieve_page, tmp_path, artifacts):
