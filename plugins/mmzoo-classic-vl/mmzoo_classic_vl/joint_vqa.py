@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .checkpoint import load_state, read_config, save_folder
-from .encoder import GridCNN
+from .encoder import build_encoder, is_pretrained, pretrained_stage
 from .vocab import AnswerSet, Vocabulary
 
 
@@ -26,17 +26,47 @@ class JointVQAConfig:
     joint_dim: int = 512
     dropout: float = 0.3
     freeze_image: bool = False  # keep the CNN fixed (e.g. one taken from a trained captioner)
+    # "cnn": GridCNN (trained, or frozen with freeze_image); "efficientnet-lite0:blocksN": a frozen ImageNet
+    # network, stored by name only (rebuilt at load, not in the checkpoint)
+    encoder: str = "cnn"
+    cell_dim: int = 128  # a pretrained encoder's cells -> this size by the trained adapter
+    # "flatten": the grid as one vector (the paper); "attention": the question weighs the cells (with a
+    # learned position per cell) and their weighted mean is the image vector (stacked-attention style)
+    fusion: str = "flatten"
+
+    def __post_init__(self) -> None:
+        if is_pretrained(self.encoder):  # a cell's size is the pretrained stage's; it is never trained
+            self.channels = pretrained_stage(self.encoder)[1]
+            self.freeze_image = True
+        elif self.encoder != "cnn":
+            pretrained_stage(self.encoder)  # raises ValueError naming the choices
+        if self.fusion not in ("flatten", "attention"):
+            raise ValueError(f"fusion must be 'flatten' or 'attention', got {self.fusion!r}")
 
 
 class JointVQA(nn.Module):
     def __init__(self, config: JointVQAConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.encoder = GridCNN(c.channels, c.image_size)
+        self.encoder = build_encoder(c.encoder, c.channels, c.image_size)
         self.encoder.requires_grad_(not c.freeze_image)
         cells = self.encoder.grid ** 2
-        self.image_proj = nn.Sequential(nn.Flatten(), nn.Dropout(c.dropout), nn.Linear(cells * c.channels, c.joint_dim),
-                                        nn.Tanh())
+        # A frozen pretrained network's cells (large activations: std ~5 for blocks5) go through a trained
+        # 1x1 "adapter", shared by all cells: layer norm -> linear cell_dim -> ReLU. The small CNN's
+        # batch-normalised cells go in as they are.
+        pretrained = is_pretrained(c.encoder)
+        self.image_norm = nn.Sequential(nn.LayerNorm(c.channels), nn.Linear(c.channels, c.cell_dim), nn.ReLU()) \
+            if pretrained else nn.Identity()
+        cell_dim = c.cell_dim if pretrained else c.channels
+        if c.fusion == "attention":
+            self.cell_position = nn.Parameter(torch.zeros(cells, cell_dim))
+            self.attend_cells = nn.Linear(cell_dim, c.joint_dim // 2)
+            self.attend_question = nn.Linear(c.joint_dim, c.joint_dim // 2)
+            self.attend_score = nn.Linear(c.joint_dim // 2, 1)
+            self.image_proj = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(cell_dim, c.joint_dim), nn.Tanh())
+        else:
+            self.image_proj = nn.Sequential(nn.Flatten(), nn.Dropout(c.dropout),
+                                            nn.Linear(cells * cell_dim, c.joint_dim), nn.Tanh())
         self.embed = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=0)
         self.lstm = nn.LSTM(c.embed_dim, c.hidden_dim, num_layers=2, batch_first=True)
         self.question_proj = nn.Sequential(nn.Linear(4 * c.hidden_dim, c.joint_dim), nn.Tanh())
@@ -54,13 +84,24 @@ class JointVQA(nn.Module):
         _, (h, c) = self.lstm(packed)
         return self.question_proj(torch.cat([h[0], h[1], c[0], c[1]], 1))
 
-    def forward(self, pixels: torch.Tensor, tokens: torch.Tensor, owner: torch.Tensor | None = None) -> torch.Tensor:
-        """Answer logits of question i about image ``owner[i]`` (default: image i)."""
-        if self.config.freeze_image:
-            self.encoder.eval()  # frozen batch-norm statistics too
-        image = self.image_proj(self.encoder(pixels))
-        image = image if owner is None else image[owner]
-        return self.classifier(image * self.encode_question(tokens))
+    def forward(self, pixels: torch.Tensor | None, tokens: torch.Tensor, owner: torch.Tensor | None = None,
+                features: torch.Tensor | None = None) -> torch.Tensor:
+        """Answer logits of question i about image ``owner[i]`` (default: image i). ``features``
+        (precomputed encoder grids, e.g. of a frozen encoder) replace ``pixels``."""
+        if features is None:
+            if self.config.freeze_image:
+                self.encoder.eval()  # frozen batch-norm statistics too
+            features = self.encoder(pixels)
+        question = self.encode_question(tokens)
+        cells = self.image_norm(features)
+        if self.config.fusion == "attention":
+            cells = (cells if owner is None else cells[owner]) + self.cell_position
+            scores = self.attend_score(torch.tanh(self.attend_cells(cells) + self.attend_question(question)[:, None]))
+            image = self.image_proj((scores.softmax(1) * cells).sum(1))
+        else:
+            image = self.image_proj(cells)
+            image = image if owner is None else image[owner]
+        return self.classifier(image * question)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, folder, vocab: Vocabulary, answers: AnswerSet) -> Path:

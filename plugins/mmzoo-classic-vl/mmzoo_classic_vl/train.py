@@ -153,7 +153,7 @@ def caption_tokens(vocab: Vocabulary, captions: Sequence[str], max_length: int) 
 
 
 @torch.no_grad()
-def encode(model: ShowAttendTell, pixels: torch.Tensor, chunk: int = 128) -> torch.Tensor:
+def encode(model: ShowAttendTell | JointVQA, pixels: torch.Tensor, chunk: int = 128) -> torch.Tensor:
     """The encoder's grids of ``pixels``, in chunks."""
     return torch.cat([model.encoder(pixels[s:s + chunk]) for s in range(0, len(pixels), chunk)])
 
@@ -219,8 +219,10 @@ def answer_of(item: VQAItem) -> str:
 
 
 @torch.no_grad()
-def vqa_metrics(model: JointVQA, vocab: Vocabulary, answers: AnswerSet, pixels: torch.Tensor,
-                items: Sequence[VQAItem], row: dict[Path, int]) -> dict[str, float]:
+def vqa_metrics(model: JointVQA, vocab: Vocabulary, answers: AnswerSet, pixels: torch.Tensor | None,
+                items: Sequence[VQAItem], row: dict[Path, int],
+                features: torch.Tensor | None = None) -> dict[str, float]:
+    """VQA accuracy on ``items`` about ``pixels`` (or about precomputed grids ``features``)."""
     from mmzoo.eval.vqa import vqa_accuracy
 
     model.eval()
@@ -229,7 +231,7 @@ def vqa_metrics(model: JointVQA, vocab: Vocabulary, answers: AnswerSet, pixels: 
         chunk = items[s:s + 256]
         tokens = pad([vocab.encode(i.question) for i in chunk]).to(model.device)
         owner = torch.tensor([row[i.image] for i in chunk], device=model.device)
-        best = model(pixels, tokens, owner).argmax(1)
+        best = model(pixels, tokens, owner, features=features).argmax(1)
         predictions.update({i.question_id: answers.answers[b] for i, b in zip(chunk, best.tolist())})
     scores = vqa_accuracy(predictions, {i.question_id: i.answers for i in items},
                           answer_types={i.question_id: i.answer_type or "unknown" for i in items})
@@ -252,6 +254,8 @@ def train_vqa(train_items: Sequence[VQAItem], val_items: Sequence[VQAItem], conf
     image_encoder = model_config.pop("image_encoder", None)
     model = JointVQA(JointVQAConfig(vocab_size=len(vocab), num_answers=len(answers), **model_config)).to(device)
     if image_encoder:  # start from a trained captioner's CNN (as the paper starts from ImageNet VGG)
+        if model.config.encoder != "cnn":
+            raise InvalidInput(f"--image-encoder starts the small CNN; the {model.config.encoder} encoder is pretrained")
         captioner, _ = ShowAttendTell.load(image_encoder)
         if captioner.config.encoder != "cnn":
             raise InvalidInput(f"{image_encoder} uses the frozen {captioner.config.encoder} encoder, "
@@ -261,6 +265,11 @@ def train_vqa(train_items: Sequence[VQAItem], val_items: Sequence[VQAItem], conf
     pixels, row = load_pixels([i.image for i in train_items], size)
     pixels = pixels.to(device)
     val_pixels, val_row = load_pixels([i.image for i in val_items], size)
+    val_pixels = val_pixels.to(device)
+    # a frozen pretrained encoder gives the same grids every epoch: compute them once
+    frozen = getattr(model.encoder, "frozen", False)
+    grids = encode(model, pixels) if frozen else None
+    val_grids = encode(model, val_pixels) if frozen else None
     by_image: dict[int, list[tuple[list[int], int]]] = {}
     for i in train_items:
         if answer_of(i) in answers.index:
@@ -268,14 +277,17 @@ def train_vqa(train_items: Sequence[VQAItem], val_items: Sequence[VQAItem], conf
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def batch_loss(batch):
-        images = pixels[torch.tensor([i for i, _ in batch], device=device)]
+        index = torch.tensor([i for i, _ in batch], device=device)
         qas = [qa for _, qas in batch for qa in qas]
         owner = torch.tensor([n for n, (_, qas) in enumerate(batch) for _ in qas], device=device)
         targets = torch.tensor([a for _, a in qas], device=device)
-        return loss_fn(model(images, pad([q for q, _ in qas]).to(device), owner), targets)
+        tokens = pad([q for q, _ in qas]).to(device)
+        if frozen:
+            return loss_fn(model(None, tokens, owner, features=grids[index]), targets)
+        return loss_fn(model(pixels[index], tokens, owner), targets)
 
     history = fit(model, list(by_image.items()), batch_loss,
-                  lambda: vqa_metrics(model, vocab, answers, val_pixels.to(device), val_items, val_row),
+                  lambda: vqa_metrics(model, vocab, answers, val_pixels, val_items, val_row, val_grids),
                   lambda folder: model.save(folder, vocab, answers), config, out, progress)
     return model.eval(), vocab, answers, history
 
@@ -346,8 +358,16 @@ def caption_command(data, val_data, images, out, image_size, min_count, hidden_d
 @click.option("--image-encoder", type=click.Path(file_okay=False),
               help="Start the CNN from this `mmzoo train caption` checkpoint (same --image-size).")
 @click.option("--freeze-image/--train-image", default=False, help="Keep the CNN fixed.")
+@click.option("--encoder", default="cnn",
+              help="'cnn' (the small CNN: trained, or started with --image-encoder) or 'efficientnet-lite0:blocksN' "
+                   "(frozen ImageNet EfficientNet-lite0 cut after N stages, N in 3..7; blocks5 at --image-size 128 "
+                   "gives an 8x8 grid of 112-d cells; grids computed once).")
+@click.option("--cell-dim", type=int, default=128,
+              help="With a pretrained --encoder: each cell -> this size (layer norm, linear, ReLU; trained).")
+@click.option("--fusion", type=click.Choice(["flatten", "attention"]), default="flatten",
+              help="Image vector: the flattened grid (the paper), or cells weighed by the question.")
 def vqa_command(data, val_data, images, out, image_size, min_count, top_answers, image_encoder, freeze_image,
-                **settings):
+                encoder, cell_dim, fusion, **settings):
     """Train a joint-embedding VQA model (CNN x LSTM), scoring VQA accuracy on validation after each epoch.
 
     Load the result with mmzoo.load("vqa/shapes-joint", weights="OUT/epoch-N").
@@ -355,7 +375,14 @@ def vqa_command(data, val_data, images, out, image_size, min_count, top_answers,
     config = _config(settings)
     train_items, val_items = vqa_data(data, val_data, images)
     click.echo(f"training on {len(train_items)} questions, validating on {len(val_items)}; run folder {out}", err=True)
-    model_config = {"image_size": image_size, "image_encoder": image_encoder, "freeze_image": freeze_image}
+    model_config = {"image_size": image_size, "image_encoder": image_encoder, "freeze_image": freeze_image,
+                    "encoder": encoder, "cell_dim": cell_dim, "fusion": fusion}
+    try:
+        JointVQAConfig(vocab_size=1, num_answers=1, **{k: v for k, v in model_config.items() if k != "image_encoder"})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--encoder") from None
+    if image_encoder and encoder != "cnn":
+        raise click.BadParameter("--image-encoder starts the small CNN ('--encoder cnn')", param_hint="--image-encoder")
     *_, history = train_vqa(train_items, val_items, config, model_config, out, top_answers, min_count)
     for record in history:
         click.echo(json.dumps(record))
