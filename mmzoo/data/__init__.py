@@ -46,6 +46,15 @@ def ensure_shapes(n: int = DEFAULT_SHAPES_N, seed: int = 0) -> Path:
     return target
 
 
+def shapes_split_spec(data: str, split: str) -> str | None:
+    """A training recipe's ``--data shapes`` / ``shapes?n=60&seed=3`` -> ``shapes:SPLIT?n=60&seed=3``
+    (one Shapes world, any of its splits); None when ``data`` is a path."""
+    base, _, query = data.partition("?")
+    if base not in ("shapes", "shapes:"):
+        return None
+    return f"shapes:{split}" + (f"?{query}" if query else "")
+
+
 def parse_shapes_spec(spec: str) -> tuple[str, int, int] | None:
     """``shapes:test?n=500&seed=1`` -> ("test", 500, 1); None when ``spec`` is not a Shapes spec."""
     if not spec.startswith("shapes:"):

