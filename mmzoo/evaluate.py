@@ -1,6 +1,6 @@
 """Evaluate a model on a dataset: the engine of `mmzoo eval`.
 
-Each task with a metric has an evaluator: it reads the data spec (``shapes:test`` or a path), runs
+Each task with a metric has an evaluator: it reads the data spec (:mod:`mmzoo.data.specs`), runs
 the model in batches through :func:`mmzoo.run` / the model's interface, and scores the outputs
 with :mod:`mmzoo.eval`. The report is a flat dict of metrics plus notes on how to read them.
 """
@@ -13,20 +13,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from . import api
-from .data import ensure_shapes, parse_shapes_spec
-from .data import readers
+from .data.specs import DataSpec, caption_items, parse_data, spoken_items, text_image_items, vqa_items
 from .errors import DatasetError, InvalidInput
 from .media import load_audio, load_image
 from .plugins import get_registry
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What ``--data`` names, with the options some formats need."""
-
-    data: str = "shapes:test"  # shapes:SPLIT[?n=&seed=] or a dataset file/folder
-    split: str | None = None  # the split of a Karpathy JSON (default test)
-    images: Path | None = None  # the folder the dataset's image (or audio) paths are relative to
 
 
 @dataclass
@@ -55,8 +45,9 @@ def evaluate(task: str, model: str | None = None, data: str = "shapes:test", lim
              images: str | Path | None = None) -> EvalReport:
     """Score ``model`` (default: the task's default model) on ``data``.
 
-    ``split`` picks a Karpathy JSON's split; ``images`` is the folder its image paths are relative
-    to, when it is not found beside the dataset file.
+    ``data`` is a data spec (:func:`mmzoo.data.specs.parse_data`; without a split: test). ``split``
+    picks the split as an option instead; ``images`` is the folder the dataset's image paths are
+    relative to, when it is not found beside the dataset file.
     """
     if task not in EVALUATORS:
         raise InvalidInput(f"no metric for task {task!r}; tasks with metrics: {', '.join(EVALUATORS)}")
@@ -66,84 +57,11 @@ def evaluate(task: str, model: str | None = None, data: str = "shapes:test", lim
     model_spec = registry.default_model(task) if model is None else registry.model(model)
     if model_spec.task != task:
         raise InvalidInput(f"model {model_spec.id} is a {model_spec.task!r} model, not a {task!r} model")
+    data_spec = parse_data(data, split=split, images=images).split_or("test")  # bad specs fail before loading
     loaded = api.load(model_spec.id)
     start = time.perf_counter()
-    data_spec = DataSpec(data, split, Path(images).expanduser() if images else None)
-    if data_spec.images is not None and not data_spec.images.is_dir():
-        raise DatasetError(f"image folder not found: {data_spec.images}")
     metrics, samples, notes = EVALUATORS[task](loaded, data_spec, limit, batch_size, progress)
     return EvalReport(task, model_spec.id, data, samples, metrics, notes, time.perf_counter() - start)
-
-
-# -- reading the data spec --------------------------------------------------------------------
-
-
-def _shapes(data: str) -> tuple[Path, str] | None:
-    parsed = parse_shapes_spec(data)
-    if parsed is None:
-        return None
-    split, n, seed = parsed
-    return ensure_shapes(n, seed), split
-
-
-def _existing(data: str) -> Path:
-    path = Path(data).expanduser()
-    if not path.exists():
-        raise DatasetError(f"dataset not found: {path} (give a file, a folder, or shapes:test)")
-    return path
-
-
-def caption_items(spec: DataSpec) -> list[readers.CaptionItem]:
-    """Images with reference captions: COCO captions JSON, Karpathy JSON, or a folder + captions file."""
-    shapes = _shapes(spec.data)
-    if shapes:
-        root, shapes_split = shapes
-        return readers.read_coco_captions(root / "annotations" / f"captions_{shapes_split}.json", root / "images")
-    path = _existing(spec.data)
-    if path.is_dir():
-        return [item for item in readers.read_folder(path) if item.captions]
-    content = readers.load_json(path)
-    if isinstance(content, dict) and "dataset" in content and "images" in content:
-        return readers.read_karpathy(path, spec.images, split=spec.split or "test")
-    return readers.read_coco_captions(path, spec.images)
-
-
-def text_image_items(spec: DataSpec) -> list[readers.TextImage]:
-    shapes = _shapes(spec.data)
-    if shapes:
-        root, split = shapes
-        return readers.read_text_images(root / "ocr" / f"{split}.jsonl")
-    return readers.read_text_images(_existing(spec.data), spec.images)
-
-
-def vqa_items(spec: DataSpec) -> list[readers.VQAItem]:
-    shapes = _shapes(spec.data)
-    if shapes:
-        root, split = shapes
-        return readers.read_vqa(root / "vqa" / f"{split}_questions.json", root / "vqa" / f"{split}_annotations.json",
-                                root / "images", image_pattern="{data_subtype}/{image_id:06d}.png")
-    questions = _existing(spec.data)
-    subtype = readers.load_json(questions).get("data_subtype", "")
-    # Shapes/our own naming, then VQA v2's (v2_OpenEnded_mscoco_val2014_questions.json ->
-    # v2_mscoco_val2014_annotations.json).
-    candidates = [questions.with_name(questions.name.replace("questions", "annotations")),
-                  *sorted(questions.parent.glob(f"*{subtype}_annotations.json"))]
-    annotations = next((c for c in candidates if c.is_file() and c != questions), None)
-    if annotations is None:
-        raise DatasetError(f"no annotations beside {questions} (looked for {candidates[0].name} and "
-                           f"*{subtype}_annotations.json)")
-    # COCO keeps images in <root>/<subtype>/ (val2014/COCO_val2014_....jpg); try the usual places.
-    roots = [questions.parent.parent / subtype, questions.parent.parent / "images" / subtype,
-             questions.parent.parent / "images", questions.parent / subtype, questions.parent]
-    return readers.read_vqa(questions, annotations, spec.images or next(r for r in roots if r.is_dir()))
-
-
-def spoken_items(spec: DataSpec) -> list[readers.SpokenCaption]:
-    shapes = _shapes(spec.data)
-    if shapes:
-        root, split = shapes
-        return readers.read_spoken_captions(root / f"spoken_captions_{split}.json")
-    return readers.read_spoken_captions(_existing(spec.data), spec.images)
 
 
 # -- the evaluators ----------------------------------------------------------------------------
@@ -168,7 +86,7 @@ def _limited(items: list[Any], limit: int | None, what: str, data: str) -> list[
 def eval_ocr(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.ocr import error_rates
 
-    items = _limited(text_image_items(spec), limit, "pages", spec.data)
+    items = _limited(text_image_items(spec), limit, "pages", spec.text)
     texts = []
     for chunk in _batches(items, batch, progress, "ocr"):
         texts += [r.text for r in api.run("ocr", [i.image for i in chunk], model=model)]
@@ -179,7 +97,7 @@ def eval_ocr(model: Any, spec: DataSpec, limit: int | None, batch: int, progress
 def eval_caption(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.captioning import caption_scores
 
-    items = _limited(caption_items(spec), limit, "captioned images", spec.data)
+    items = _limited(caption_items(spec), limit, "captioned images", spec.text)
     candidates = []
     for chunk in _batches(items, batch, progress, "caption"):
         candidates += [r.captions[0] for r in api.run("caption", [i.image for i in chunk], model=model)]
@@ -192,9 +110,9 @@ def eval_caption(model: Any, spec: DataSpec, limit: int | None, batch: int, prog
 def eval_vqa(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.vqa import vqa_accuracy
 
-    items = _limited(vqa_items(spec), limit, "questions", spec.data)
+    items = _limited(vqa_items(spec), limit, "questions", spec.text)
     if any(not i.answers for i in items):
-        raise DatasetError(f"{spec.data}: VQA evaluation needs the annotations (human answers)")
+        raise DatasetError(f"{spec.text}: VQA evaluation needs the annotations (human answers)")
     predictions = {}
     for chunk in _batches(items, batch, progress, "vqa"):
         results = api.run("vqa", [i.image for i in chunk], [i.question for i in chunk], model=model)
@@ -214,7 +132,7 @@ def _embed_all(embed: Callable[[list[Any]], Any], items: Sequence[Any], batch: i
 def eval_retrieve(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.retrieval import retrieval_scores
 
-    items = _limited(caption_items(spec), limit, "captioned images", spec.data)
+    items = _limited(caption_items(spec), limit, "captioned images", spec.text)
     # The standard protocol (VSE++, SCAN): 5 captions per image (a few COCO images have 6 or 7).
     texts = [c for item in items for c in item.captions[:5]]
     owner = [i for i, item in enumerate(items) for _ in item.captions[:5]]
@@ -228,9 +146,9 @@ def eval_retrieve(model: Any, spec: DataSpec, limit: int | None, batch: int, pro
 def eval_avmatch(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.retrieval import retrieval_scores
 
-    items = _limited(spoken_items(spec), limit, "spoken captions", spec.data)
+    items = _limited(spoken_items(spec), limit, "spoken captions", spec.text)
     if not items[0].audio.is_file():
-        raise DatasetError(f"{spec.data}: audio file {items[0].audio} is missing (a Shapes world made without "
+        raise DatasetError(f"{spec.text}: audio file {items[0].audio} is missing (a Shapes world made without "
                            "espeak-ng has no spoken captions: apt-get install espeak-ng)")
     image_paths = list(dict.fromkeys(i.image for i in items))
     index = {path: n for n, path in enumerate(image_paths)}

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mmzoo.data import parse_shapes_spec, readers
+from mmzoo.data import readers
+from mmzoo.data.specs import parse_data, train_and_val
 from mmzoo.errors import DatasetError
 
 
@@ -120,10 +121,47 @@ def test_other_bad_inputs(tmp_path):
 
 
 def test_shapes_specs():
-    assert parse_shapes_spec("shapes:test") == ("test", 1000, 0)
-    assert parse_shapes_spec("shapes:val?n=50&seed=3") == ("val", 50, 3)
-    assert parse_shapes_spec("data/coco.json") is None
+    def shapes(text, **options):
+        spec = parse_data(text, **options)
+        return spec.is_shapes and (spec.split, spec.n, spec.seed)
+
+    assert shapes("shapes:test") == ("test", 1000, 0)
+    assert shapes("shapes:val?n=50&seed=3") == ("val", 50, 3)
+    assert shapes("shapes?n=60&seed=3") == (None, 60, 3)  # no split: the consumer picks
+    assert shapes("shapes", split="train") == ("train", 1000, 0)
+    assert not parse_data("data/coco.json").is_shapes
     with pytest.raises(DatasetError, match="unknown Shapes split"):
-        parse_shapes_spec("shapes:dev")
+        parse_data("shapes:dev")
     with pytest.raises(DatasetError, match="unknown Shapes option"):
-        parse_shapes_spec("shapes:test?size=3")
+        parse_data("shapes:test?size=3")
+    with pytest.raises(DatasetError, match="integers"):
+        parse_data("shapes:test?n=lots")
+    with pytest.raises(DatasetError, match="names split 'val' but split 'test'"):
+        parse_data("shapes:val", split="test")
+
+
+def test_path_specs_name_a_split_or_take_one(tmp_path):
+    spec = parse_data("data/dataset_coco.json?split=val")
+    assert spec.path == Path("data/dataset_coco.json") and spec.split == "val"
+    assert parse_data("data/dataset_coco.json", split="train").split == "train"
+    odd = tmp_path / "odd?name.json"  # an existing file whose name has a '?' is just a path
+    odd.write_text("{}")
+    assert parse_data(str(odd)).path == odd
+    with pytest.raises(DatasetError, match="unknown split 'dev'"):
+        parse_data("data/dataset_coco.json?split=dev")
+    with pytest.raises(DatasetError, match="unknown option"):
+        parse_data("data/dataset_coco.json?limit=3")
+
+
+def test_training_data_comes_with_validation_data(tmp_path):
+    karpathy = write(tmp_path / "dataset_flickr8k.json", {"dataset": "flickr8k", "images": [
+        {"filename": f"{i}.jpg", "split": split, "sentences": [{"raw": f"caption {i}"}]}
+        for i, split in enumerate(("train", "restval", "val", "test"))]})
+    train, val = train_and_val(lambda spec: readers.read_karpathy(spec.path, tmp_path, split=spec.split),
+                               str(karpathy))
+    assert [i.captions for i in train] == [["caption 0"], ["caption 1"]] and [i.captions for i in val] == [["caption 2"]]
+    coco = write(tmp_path / "captions.json", {"images": [], "annotations": []})
+    with pytest.raises(DatasetError, match="no validation split.*--val-data"):
+        train_and_val(lambda spec: [], str(coco))
+    assert train_and_val(lambda spec: [spec.path.name, spec.split], str(coco), str(karpathy)) == \
+        (["captions.json", "train"], ["dataset_flickr8k.json", "val"])

@@ -1,7 +1,5 @@
-"""Datasets: readers for the real formats, the Shapes world, and ``--data`` specs for `mmzoo eval`.
-
-A data spec is either ``shapes:SPLIT`` (the Shapes world, generated once into the mmzoo cache;
-``shapes:test?n=2000&seed=1`` picks its size and seed) or a path to a dataset file or folder.
+"""Datasets: readers for the real formats (:mod:`.readers`), the Shapes world (:mod:`.shapes`),
+and the ``--data`` grammar of `mmzoo eval` and `mmzoo train` (:mod:`.specs`).
 """
 
 from __future__ import annotations
@@ -10,9 +8,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from urllib.parse import parse_qs
 
-from ..errors import DatasetError
 
 DEFAULT_SHAPES_N = 1000
 SPLITS = ("train", "val", "test")
@@ -44,29 +40,3 @@ def ensure_shapes(n: int = DEFAULT_SHAPES_N, seed: int = 0) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
-
-
-def shapes_split_spec(data: str, split: str) -> str | None:
-    """A training recipe's ``--data shapes`` / ``shapes?n=60&seed=3`` -> ``shapes:SPLIT?n=60&seed=3``
-    (one Shapes world, any of its splits); None when ``data`` is a path."""
-    base, _, query = data.partition("?")
-    if base not in ("shapes", "shapes:"):
-        return None
-    return f"shapes:{split}" + (f"?{query}" if query else "")
-
-
-def parse_shapes_spec(spec: str) -> tuple[str, int, int] | None:
-    """``shapes:test?n=500&seed=1`` -> ("test", 500, 1); None when ``spec`` is not a Shapes spec."""
-    if not spec.startswith("shapes:"):
-        return None
-    split, _, query = spec[len("shapes:"):].partition("?")
-    if split not in SPLITS:
-        raise DatasetError(f"unknown Shapes split {split!r} in {spec!r}; use one of {', '.join(SPLITS)}")
-    params = {k: v[-1] for k, v in parse_qs(query).items()}
-    unknown = set(params) - {"n", "seed"}
-    if unknown:
-        raise DatasetError(f"unknown Shapes option(s) {', '.join(sorted(unknown))} in {spec!r}; use n and seed")
-    try:
-        return split, int(params.get("n", DEFAULT_SHAPES_N)), int(params.get("seed", 0))
-    except ValueError:
-        raise DatasetError(f"n and seed must be integers in {spec!r}") from None

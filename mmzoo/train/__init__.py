@@ -1,2 +1,16 @@
-"""Training recipes' shared pieces (losses, loops). These modules import torch: install a plugin
-that needs it (e.g. ``mmzoo-bert-resnet``) before using them."""
+"""The training layer every recipe runs on (imports torch).
+
+- :func:`fit` with a :class:`Recipe` and a :class:`TrainConfig`: the one training loop (run folder,
+  checkpoints, resume, validation and ``best/``, progress, device and bf16 autocast on CUDA,
+  gradient clipping, optimizer and scheduler state).
+- :mod:`~mmzoo.train.checkpoint`: the checkpoint format (``config.json`` + ``model.safetensors``).
+- :func:`precompute`: features of frozen towers, computed once.
+- :mod:`~mmzoo.train.losses`: triplet (all / hardest / semi-hard negatives) and InfoNCE losses.
+"""
+
+from .checkpoint import load_state, load_weights, read_config, read_weights, save_checkpoint, save_state
+from .features import is_frozen, precompute
+from .loop import Recipe, RunFolder, TrainConfig, fit
+
+__all__ = ["Recipe", "RunFolder", "TrainConfig", "fit", "is_frozen", "precompute", "save_checkpoint",
+           "read_config", "read_weights", "load_weights", "save_state", "load_state"]

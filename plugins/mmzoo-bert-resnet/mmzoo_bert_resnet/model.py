@@ -13,8 +13,7 @@ reference instead (its source in config.json, no weights copied), which keeps ch
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +49,6 @@ class DualEncoderConfig:
             raise InvalidInput(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
         if self.image_model == SMALL_CNN and self.image_size % 16:
             raise InvalidInput(f"small-cnn needs an image size divisible by 16, got {self.image_size}")
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> DualEncoderConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 class DualEncoder(nn.Module):
@@ -92,14 +86,15 @@ class DualEncoder(nn.Module):
     @classmethod
     def load(cls, folder: str | Path) -> DualEncoder:
         """A trained checkpoint saved by :meth:`save` (safetensors only; nothing is downloaded)."""
-        from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+        from mmzoo.train.checkpoint import CONFIG, WEIGHTS, load_weights, read_config
+
         folder = Path(folder)
-        for needed in ("config.json", "model.safetensors"):
+        for needed in (CONFIG, WEIGHTS):
             if not (folder / needed).is_file():
                 raise WeightsUnavailable(f"{folder} is not a dual-encoder checkpoint: {needed} is missing")
-        config = DualEncoderConfig.from_dict(json.loads((folder / "config.json").read_text()))
+        config = read_config(folder, DualEncoderConfig)
         image_config = DualEncoderConfig(**{**asdict(config), "image_weights": None})
         if config.freeze_text:  # stored by reference: the tower comes from its source
             model = cls.from_towers(image_config)
@@ -109,22 +104,18 @@ class DualEncoder(nn.Module):
             text_tower = AutoModel.from_config(AutoConfig.from_pretrained(folder / "text"))
             tokenizer = AutoTokenizer.from_pretrained(folder / "text")
             model = cls(config, text_tower, tokenizer, _image_tower(image_config))
-        model.load_state_dict(load_file(folder / "model.safetensors"), strict=not config.freeze_text)
+        load_weights(folder, model, strict=not config.freeze_text)
         return model.eval()
 
     def save(self, folder: str | Path) -> Path:
-        from safetensors.torch import save_file
+        """``config.json`` + ``model.safetensors`` (+ ``text/``: the text tower's config and tokenizer;
+        a frozen text tower is stored by reference, its source in config.json)."""
+        from mmzoo.train.checkpoint import save_checkpoint
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "config.json").write_text(json.dumps(asdict(self.config), indent=2) + "\n")
-        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
-        if self.config.freeze_text:
-            state = {k: v for k, v in state.items() if not k.startswith("text_tower.")}
-        else:
+        folder = save_checkpoint(folder, self, self.config, skip=("text_tower.",) if self.config.freeze_text else ())
+        if not self.config.freeze_text:
             self.text_tower.config.save_pretrained(folder / "text")
             self.tokenizer.save_pretrained(folder / "text")
-        save_file(state, folder / "model.safetensors")
         return folder
 
     # -- encoding ------------------------------------------------------------------------------

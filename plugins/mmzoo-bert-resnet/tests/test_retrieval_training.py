@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -96,6 +97,27 @@ def test_training_resumes_from_the_last_checkpoint(world, towers, tmp_path):
     resumed = train(fresh_model(towers), train_items, val_items, TrainConfig(**{**config.__dict__, "epochs": 2}),
                     out=tmp_path, progress=False)
     assert [r["epoch"] for r in resumed] == [1, 2]  # epoch 1 came from the checkpoint, not retrained
+
+
+def test_the_conse_adapter_trains_resumes_and_loads(world, tmp_path):
+    import mmzoo
+    from mmzoo.train import fit
+    from mmzoo_bert_resnet.conse import ConSERetrieval
+    from mmzoo_bert_resnet.train import AdapterRecipe
+
+    train_items, val_items = world
+    towers = ConSERetrieval(weights="none", device="cpu")
+    config = TrainConfig(epochs=1, batch_size=32, lr=1e-3, warmup_epochs=1, device="cpu")
+    first = fit(AdapterRecipe(towers, train_items, val_items, config, 0.7), config, tmp_path, progress=False)
+    config = TrainConfig(**{**config.__dict__, "epochs": 3})
+    history = fit(AdapterRecipe(towers, train_items, val_items, config, 0.7), config, tmp_path, progress=False)
+    assert history[:1] == first and [r["negatives"] for r in history] == ["all", "hardest", "hardest"]
+    assert history[-1]["rsum"] > first[0]["rsum"]
+    plain = ConSERetrieval(weights="none", device="cpu")
+    adapted = mmzoo.load("retrieve/minilm-effnet-conse", weights=tmp_path / "best")
+    assert adapted.adapter_weight == 0.7
+    image = [mmzoo.media.load_image(val_items[0].image)]
+    assert not np.allclose(adapted.embed_images(image), plain.embed_images(image))
 
 
 def test_bad_training_settings():

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoint import load_state, read_config, save_folder
+from mmzoo.train.checkpoint import load_weights, read_config, save_checkpoint
 from .encoder import build_encoder, is_pretrained, pretrained_stage
 from .vocab import AnswerSet, Vocabulary
 
@@ -105,7 +105,7 @@ class JointVQA(nn.Module):
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, folder, vocab: Vocabulary, answers: AnswerSet) -> Path:
-        folder = save_folder(folder, self, self.config, {"answers.json": answers.answers})
+        folder = save_checkpoint(folder, self, self.config, files={"answers.json": answers.answers})
         vocab.save(folder / "vocab.json")
         return folder
 
@@ -116,7 +116,7 @@ class JointVQA(nn.Module):
         from mmzoo.errors import WeightsUnavailable
 
         model = cls(read_config(folder, JointVQAConfig))
-        load_state(folder, model)
+        load_weights(folder, model)
         answers_path = Path(folder) / "answers.json"
         if not answers_path.is_file():
             raise WeightsUnavailable(f"answer list {answers_path} is missing")

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checkpoint import load_state, read_config, save_folder
+from mmzoo.train.checkpoint import load_weights, read_config, save_checkpoint
 from .encoder import build_encoder, is_pretrained, pretrained_stage
 from .vocab import END, START, Vocabulary
 
@@ -155,7 +155,7 @@ class ShowAttendTell(nn.Module):
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, folder, vocab: Vocabulary):
-        folder = save_folder(folder, self, self.config)
+        folder = save_checkpoint(folder, self, self.config)
         vocab.save(folder / "vocab.json")
         return folder
 
@@ -164,5 +164,5 @@ class ShowAttendTell(nn.Module):
         from pathlib import Path
 
         model = cls(read_config(folder, SATConfig))
-        load_state(folder, model)
+        load_weights(folder, model)
         return model.eval(), Vocabulary.load(Path(folder) / "vocab.json")

@@ -1,32 +1,32 @@
-"""The training recipes: ``mmzoo train caption`` (Show-Attend-Tell) and ``mmzoo train vqa`` (joint embedding).
+"""The training recipes on :mod:`mmzoo.train`: ``mmzoo train caption`` (Show-Attend-Tell) and
+``mmzoo train vqa`` (joint embedding).
 
     mmzoo train caption --data shapes --out runs/sat --epochs 15
     mmzoo train vqa --data shapes --out runs/vqa --epochs 15
 
-Images are decoded and resized once. Each epoch shuffles the images and batches each with all its
-texts (the CNN runs once per image, not once per caption or question), steps Adam with
-gradient clipping, then scores the validation split (captions: greedy BLEU-4 and CIDEr-D with the
-COCO caption evaluation; VQA: VQA accuracy) and writes ``epoch-N/`` and ``last/`` (safetensors +
-config + vocabulary; ``last/`` also keeps the optimizer state, so a run folder resumes).
+Images are decoded and resized once (and a frozen encoder's grids computed once). A sample is an
+image with all its captions / questions, so the CNN runs once per image, not once per text.
+Validation after each epoch: greedy BLEU-4 and CIDEr-D (COCO caption evaluation; CIDEr-D picks
+``best/``), or VQA accuracy. Checkpoints hold safetensors + config + vocabulary (+ answers).
 """
 
 from __future__ import annotations
 
 import json
-import random
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import click
 import torch
 
-from mmzoo.data import shapes_split_spec
 from mmzoo.data.readers import CaptionItem, VQAItem
-from mmzoo.devices import resolve_device
+from mmzoo.data.specs import caption_items, train_and_val, vqa_items
 from mmzoo.errors import InvalidInput
 from mmzoo.media import load_image
+from mmzoo.train import Recipe, RunFolder, fit, is_frozen, precompute
+from mmzoo.train import TrainConfig as BaseConfig
 
 from .encoder import to_pixels
 from .joint_vqa import JointVQA, JointVQAConfig, pad
@@ -35,47 +35,46 @@ from .vocab import END, START, AnswerSet, Vocabulary
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(BaseConfig):
     epochs: int = 15
     batch_size: int = 16  # images per step, each with all its captions / questions
     lr: float = 2e-3
-    grad_clip: float = 5.0
-    seed: int = 0
-    device: str = "auto"  # "auto": cuda when available
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
-
-    def torch_device(self) -> torch.device:
-        return torch.device(resolve_device(None if self.device == "auto" else self.device))
+    grad_clip: float | None = 5.0
 
 
 # -- data ----------------------------------------------------------------------------------------
 
 
 def caption_data(data: str, val_data: str | None, images: str | None) -> tuple[list[CaptionItem], list[CaptionItem]]:
-    """Train/val captioned images: Shapes, a Karpathy JSON (its train/val splits) or COCO captions JSONs."""
-    from mmzoo.evaluate import DataSpec, caption_items
-
-    root = Path(images) if images else None
-    if (spec := shapes_split_spec(data, "train")) is not None:
-        return caption_items(DataSpec(spec)), caption_items(DataSpec(val_data or shapes_split_spec(data, "val")))
-    train = caption_items(DataSpec(data, "train", root))
-    val = caption_items(DataSpec(val_data, "val", root) if val_data else DataSpec(data, "val", root))
-    return train, val
+    """Train/val captioned images of data specs: Shapes, a Karpathy JSON (its splits), or COCO captions JSONs."""
+    return train_and_val(caption_items, data, val_data, images)
 
 
 def vqa_data(data: str, val_data: str | None, images: str | None) -> tuple[list[VQAItem], list[VQAItem]]:
-    """Train/val questions: Shapes, or VQA v2 questions JSONs (annotations beside them)."""
-    from mmzoo.evaluate import DataSpec, vqa_items
+    """Train/val questions of data specs: Shapes, or VQA v2 questions JSONs (annotations beside them)."""
+    return train_and_val(vqa_items, data, val_data, images)
 
-    root = Path(images) if images else None
-    if (spec := shapes_split_spec(data, "train")) is not None:
-        return vqa_items(DataSpec(spec)), vqa_items(DataSpec(val_data or shapes_split_spec(data, "val")))
-    if not val_data:
-        raise InvalidInput("--val-data is needed with a VQA questions file (e.g. v2_OpenEnded_mscoco_val2014_questions.json)")
-    return vqa_items(DataSpec(data, images=root)), vqa_items(DataSpec(val_data, images=root))
+
+class ImageRecipe(Recipe):
+    """What both recipes share: every image decoded once, and a frozen encoder's grids computed once."""
+
+    def __init__(self, model: ShowAttendTell | JointVQA, train_paths: Sequence[Path], val_paths: Sequence[Path],
+                 device: torch.device) -> None:
+        self.model, self.device = model.to(device), device
+        size = model.config.image_size
+        self.pixels, self.row = load_pixels(train_paths, size)
+        self.val_pixels, self.val_row = load_pixels(val_paths, size)
+        self.pixels, self.val_pixels = self.pixels.to(device), self.val_pixels.to(device)
+        self.frozen = is_frozen(model.encoder)
+        if self.frozen:
+            model.encoder.eval()
+        self.grids = precompute(model.encoder, self.pixels) if self.frozen else None
+        self.val_grids = precompute(model.encoder, self.val_pixels) if self.frozen else None
+
+    def images(self, rows: list[int]) -> dict[str, Any]:
+        """The model's image input for these training rows: pixels, or precomputed grids."""
+        index = torch.tensor(rows, device=self.device)
+        return {"features": self.grids[index]} if self.frozen else {"pixels": self.pixels[index]}
 
 
 def load_pixels(paths: Sequence[Path], size: int) -> tuple[torch.Tensor, dict[Path, int]]:
@@ -83,57 +82,6 @@ def load_pixels(paths: Sequence[Path], size: int) -> tuple[torch.Tensor, dict[Pa
     unique = list(dict.fromkeys(paths))
     rows = [to_pixels([load_image(p) for p in unique[s:s + 256]], size) for s in range(0, len(unique), 256)]
     return torch.cat(rows), {p: i for i, p in enumerate(unique)}
-
-
-# -- the shared loop -----------------------------------------------------------------------------
-
-
-def fit(model: torch.nn.Module, samples: list[Any], batch_loss: Callable[[list[Any]], torch.Tensor],
-        validate: Callable[[], dict[str, float]], save: Callable[[Path], None], config: TrainConfig,
-        out: str | Path | None, progress: bool) -> list[dict[str, Any]]:
-    """Epochs of Adam over shuffled ``samples``; validation, checkpoints and resuming."""
-    from tqdm import tqdm
-
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
-    start, history = _resume(out, model, optimizer)
-    rng = random.Random()
-    for epoch in range(start, config.epochs):
-        rng.seed(config.seed + epoch)  # the same shuffles whether resumed or not
-        torch.manual_seed(config.seed + epoch)
-        order = samples[:]
-        rng.shuffle(order)
-        model.train()
-        losses = []
-        chunks = [order[s:s + config.batch_size] for s in range(0, len(order), config.batch_size)]
-        for batch in tqdm(chunks, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False):
-            loss = batch_loss(batch)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            losses.append(loss.item())
-        model.eval()
-        record = {"epoch": epoch + 1, "loss": sum(losses) / len(losses), **validate()}
-        history.append(record)
-        if out is not None:
-            out = Path(out)
-            save(out / f"epoch-{epoch + 1}")
-            save(out / "last")
-            torch.save(optimizer.state_dict(), out / "last" / "optimizer.pt")
-            (out / "history.json").write_text(json.dumps({"train": asdict(config), "epochs": history}, indent=2) + "\n")
-    return history
-
-
-def _resume(out: str | Path | None, model: torch.nn.Module, optimizer: torch.optim.Optimizer):
-    last = Path(out) / "last" if out is not None else None
-    if last is None or not (last / "optimizer.pt").is_file():
-        return 0, []
-    from safetensors.torch import load_file
-
-    model.load_state_dict(load_file(last / "model.safetensors", device=str(next(model.parameters()).device)))
-    optimizer.load_state_dict(torch.load(last / "optimizer.pt", weights_only=True))
-    history = json.loads((Path(out) / "history.json").read_text())["epochs"]
-    return int(history[-1]["epoch"]), history
 
 
 # -- captioning ----------------------------------------------------------------------------------
@@ -145,12 +93,6 @@ def caption_tokens(vocab: Vocabulary, captions: Sequence[str], max_length: int) 
 
 
 @torch.no_grad()
-def encode(model: ShowAttendTell | JointVQA, pixels: torch.Tensor, chunk: int = 128) -> torch.Tensor:
-    """The encoder's grids of ``pixels``, in chunks."""
-    return torch.cat([model.encoder(pixels[s:s + chunk]) for s in range(0, len(pixels), chunk)])
-
-
-@torch.no_grad()
 def caption_metrics(model: ShowAttendTell, vocab: Vocabulary, pixels: torch.Tensor,
                     references: Sequence[Sequence[str]], max_length: int = 20,
                     features: torch.Tensor | None = None) -> dict[str, float]:
@@ -159,10 +101,39 @@ def caption_metrics(model: ShowAttendTell, vocab: Vocabulary, pixels: torch.Tens
 
     model.eval()
     if features is None:
-        features = encode(model, pixels)
+        features = precompute(model.encoder, pixels)
     candidates = [" ".join(vocab.decode(model.beam_search(f, vocab, 1, max_length)[0].tokens)) for f in features]
     scores = caption_scores(references, candidates, metrics=("BLEU", "CIDEr-D")).corpus
     return {"BLEU-4": scores["BLEU-4"], "CIDEr-D": scores["CIDEr-D"]}
+
+
+class CaptionRecipe(ImageRecipe):
+    """Show-Attend-Tell: teacher-forced cross-entropy plus the doubly stochastic attention penalty."""
+
+    metric = "CIDEr-D"
+
+    def __init__(self, model: ShowAttendTell, vocab: Vocabulary, train_items: Sequence[CaptionItem],
+                 val_items: Sequence[CaptionItem], device: torch.device, max_length: int = 20) -> None:
+        super().__init__(model, [i.image for i in train_items], [i.image for i in val_items], device)
+        self.vocab, self.max_length = vocab, max_length
+        self.references = [i.captions for i in val_items]
+        self.samples = [(self.row[item.image], item.captions) for item in train_items if item.captions]
+
+    def loss(self, batch: list[tuple[int, list[str]]]) -> torch.Tensor:
+        tokens = caption_tokens(self.vocab, [c for _, caps in batch for c in caps], self.max_length).to(self.device)
+        owner = torch.tensor([n for n, (_, caps) in enumerate(batch) for _ in caps], device=self.device)
+        image = self.images([i for i, _ in batch])
+        return self.model.loss(image.get("pixels"), tokens, owner, features=image.get("features"))
+
+    def validate(self) -> dict[str, float]:
+        return caption_metrics(self.model, self.vocab, self.val_pixels, self.references, self.max_length,
+                               self.val_grids)
+
+    def save(self, folder: Path) -> None:
+        self.model.save(folder, self.vocab)
+
+    def settings(self) -> dict[str, Any]:
+        return {"model": self.model.config.__dict__, "max_length": self.max_length}
 
 
 def train_captioner(train_items: Sequence[CaptionItem], val_items: Sequence[CaptionItem], config: TrainConfig,
@@ -171,34 +142,12 @@ def train_captioner(train_items: Sequence[CaptionItem], val_items: Sequence[Capt
                     progress: bool = True) -> tuple[ShowAttendTell, Vocabulary, list[dict[str, Any]]]:
     """Train Show-Attend-Tell; the vocabulary comes from the training captions (or the run folder's)."""
     torch.manual_seed(config.seed)
-    device = config.torch_device()
-    last = Path(out) / "last" / "vocab.json" if out is not None else None
+    last = RunFolder(out).last / "vocab.json" if out is not None else None
     vocab = Vocabulary.load(last) if last and last.is_file() else \
         Vocabulary.build((c for item in train_items for c in item.captions), min_count)
-    model = ShowAttendTell(SATConfig(vocab_size=len(vocab), **(model_config or {}))).to(device)
-    size = model.config.image_size
-    pixels, row = load_pixels([i.image for i in train_items], size)
-    pixels = pixels.to(device)
-    val_pixels, _ = load_pixels([i.image for i in val_items], size)
-    val_pixels = val_pixels.to(device)
-    samples = [(row[item.image], item.captions) for item in train_items if item.captions]
-    # a frozen encoder gives the same grids every epoch: compute them once
-    frozen = getattr(model.encoder, "frozen", False)
-    grids = encode(model, pixels) if frozen else None
-    val_grids = encode(model, val_pixels) if frozen else None
-
-    def batch_loss(batch):
-        tokens = caption_tokens(vocab, [c for _, caps in batch for c in caps], max_length).to(device)
-        owner = torch.tensor([n for n, (_, caps) in enumerate(batch) for _ in caps], device=device)
-        images = torch.tensor([i for i, _ in batch], device=device)
-        if frozen:
-            return model.loss(None, tokens, owner, features=grids[images])
-        return model.loss(pixels[images], tokens, owner)
-
-    history = fit(model, samples, batch_loss,
-                  lambda: caption_metrics(model, vocab, val_pixels, [i.captions for i in val_items], max_length,
-                                          val_grids),
-                  lambda folder: model.save(folder, vocab), config, out, progress)
+    model = ShowAttendTell(SATConfig(vocab_size=len(vocab), **(model_config or {})))
+    recipe = CaptionRecipe(model, vocab, train_items, val_items, config.torch_device(), max_length)
+    history = fit(recipe, config, out, progress)
     return model.eval(), vocab, history
 
 
@@ -230,13 +179,48 @@ def vqa_metrics(model: JointVQA, vocab: Vocabulary, answers: AnswerSet, pixels: 
     return {"accuracy": scores.overall, **{f"accuracy/{k}": v for k, v in scores.per_answer_type.items()}}
 
 
+class VQARecipe(ImageRecipe):
+    """Joint-embedding VQA: cross-entropy over the answer classes."""
+
+    metric = "accuracy"
+
+    def __init__(self, model: JointVQA, vocab: Vocabulary, answers: AnswerSet, train_items: Sequence[VQAItem],
+                 val_items: Sequence[VQAItem], device: torch.device) -> None:
+        super().__init__(model, [i.image for i in train_items], [i.image for i in val_items], device)
+        self.vocab, self.answers, self.val_items = vocab, answers, val_items
+        by_image: dict[int, list[tuple[list[int], int]]] = {}
+        for i in train_items:
+            if answer_of(i) in answers.index:
+                by_image.setdefault(self.row[i.image], []).append((vocab.encode(i.question), answers.index[answer_of(i)]))
+        self.samples = list(by_image.items())
+        self.cross_entropy = torch.nn.CrossEntropyLoss()
+
+    def loss(self, batch: list[tuple[int, list[tuple[list[int], int]]]]) -> torch.Tensor:
+        qas = [qa for _, qas in batch for qa in qas]
+        owner = torch.tensor([n for n, (_, qas) in enumerate(batch) for _ in qas], device=self.device)
+        targets = torch.tensor([a for _, a in qas], device=self.device)
+        tokens = pad([q for q, _ in qas]).to(self.device)
+        image = self.images([i for i, _ in batch])
+        return self.cross_entropy(self.model(image.get("pixels"), tokens, owner, features=image.get("features")),
+                                  targets)
+
+    def validate(self) -> dict[str, float]:
+        return vqa_metrics(self.model, self.vocab, self.answers, self.val_pixels, self.val_items, self.val_row,
+                           self.val_grids)
+
+    def save(self, folder: Path) -> None:
+        self.model.save(folder, self.vocab, self.answers)
+
+    def settings(self) -> dict[str, Any]:
+        return {"model": self.model.config.__dict__}
+
+
 def train_vqa(train_items: Sequence[VQAItem], val_items: Sequence[VQAItem], config: TrainConfig,
               model_config: dict[str, Any] | None = None, out: str | Path | None = None, top_answers: int = 1000,
               min_count: int = 1, progress: bool = True) -> tuple[JointVQA, Vocabulary, AnswerSet, list[dict[str, Any]]]:
     """Train the joint-embedding model on the questions whose answer is among the ``top_answers``."""
     torch.manual_seed(config.seed)
-    device = config.torch_device()
-    last = Path(out) / "last" if out is not None else None
+    last = RunFolder(out).last if out is not None else None
     if last and (last / "answers.json").is_file():
         vocab, answers = Vocabulary.load(last / "vocab.json"), AnswerSet(json.loads((last / "answers.json").read_text()))
     else:
@@ -244,7 +228,7 @@ def train_vqa(train_items: Sequence[VQAItem], val_items: Sequence[VQAItem], conf
         answers = AnswerSet.build((answer_of(i) for i in train_items), top_answers)
     model_config = dict(model_config or {})
     image_encoder = model_config.pop("image_encoder", None)
-    model = JointVQA(JointVQAConfig(vocab_size=len(vocab), num_answers=len(answers), **model_config)).to(device)
+    model = JointVQA(JointVQAConfig(vocab_size=len(vocab), num_answers=len(answers), **model_config))
     if image_encoder:  # start from a trained captioner's CNN (as the paper starts from ImageNet VGG)
         if model.config.encoder != "cnn":
             raise InvalidInput(f"--image-encoder starts the small CNN; the {model.config.encoder} encoder is pretrained")
@@ -253,40 +237,14 @@ def train_vqa(train_items: Sequence[VQAItem], val_items: Sequence[VQAItem], conf
             raise InvalidInput(f"{image_encoder} uses the frozen {captioner.config.encoder} encoder, "
                                "not a trained CNN to start from")
         model.encoder.load_state_dict(captioner.encoder.state_dict())
-    size = model.config.image_size
-    pixels, row = load_pixels([i.image for i in train_items], size)
-    pixels = pixels.to(device)
-    val_pixels, val_row = load_pixels([i.image for i in val_items], size)
-    val_pixels = val_pixels.to(device)
-    # a frozen pretrained encoder gives the same grids every epoch: compute them once
-    frozen = getattr(model.encoder, "frozen", False)
-    grids = encode(model, pixels) if frozen else None
-    val_grids = encode(model, val_pixels) if frozen else None
-    by_image: dict[int, list[tuple[list[int], int]]] = {}
-    for i in train_items:
-        if answer_of(i) in answers.index:
-            by_image.setdefault(row[i.image], []).append((vocab.encode(i.question), answers.index[answer_of(i)]))
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def batch_loss(batch):
-        index = torch.tensor([i for i, _ in batch], device=device)
-        qas = [qa for _, qas in batch for qa in qas]
-        owner = torch.tensor([n for n, (_, qas) in enumerate(batch) for _ in qas], device=device)
-        targets = torch.tensor([a for _, a in qas], device=device)
-        tokens = pad([q for q, _ in qas]).to(device)
-        if frozen:
-            return loss_fn(model(None, tokens, owner, features=grids[index]), targets)
-        return loss_fn(model(pixels[index], tokens, owner), targets)
-
-    history = fit(model, list(by_image.items()), batch_loss,
-                  lambda: vqa_metrics(model, vocab, answers, val_pixels, val_items, val_row, val_grids),
-                  lambda folder: model.save(folder, vocab, answers), config, out, progress)
+    recipe = VQARecipe(model, vocab, answers, train_items, val_items, config.torch_device())
+    history = fit(recipe, config, out, progress)
     return model.eval(), vocab, answers, history
 
 
 # -- the commands --------------------------------------------------------------------------------
 
-DATA_HELP = "'shapes' (or 'shapes?n=N&seed=S'), or a dataset file"
+DATA_HELP = "A data spec: 'shapes' (or 'shapes?n=N&seed=S'), or a dataset file"
 
 
 def _config(settings: dict[str, Any]) -> TrainConfig:
@@ -302,7 +260,7 @@ def common_options(command):
         click.option("--val-data", help="Validation data (default: the val split of --data)."),
         click.option("--images", type=click.Path(file_okay=False), help="Folder the dataset's image paths are relative to."),
         click.option("--out", required=True, type=click.Path(file_okay=False),
-                     help="Run folder: epoch-N/, last/, history.json; an existing run resumes."),
+                     help="Run folder: epoch-N/, best/, last/, history.json; an existing run resumes."),
         click.option("--image-size", type=int, default=64),
         click.option("--epochs", type=int, default=TrainConfig.epochs),
         click.option("--batch-size", type=int, default=TrainConfig.batch_size),
@@ -341,7 +299,7 @@ def caption_command(data, val_data, images, out, image_size, min_count, hidden_d
     for record in history:
         click.echo(json.dumps(record))
     best = max(history, key=lambda r: r["CIDEr-D"])["epoch"]
-    click.echo(f"best CIDEr-D: {out}/epoch-{best}", err=True)
+    click.echo(f"best CIDEr-D: epoch {best}, in {out}/best", err=True)
 
 
 @click.command("vqa", context_settings={"show_default": True})
@@ -379,4 +337,4 @@ def vqa_command(data, val_data, images, out, image_size, min_count, top_answers,
     for record in history:
         click.echo(json.dumps(record))
     best = max(history, key=lambda r: r["accuracy"])["epoch"]
-    click.echo(f"best accuracy: {out}/epoch-{best}", err=True)
+    click.echo(f"best accuracy: epoch {best}, in {out}/best", err=True)

@@ -34,6 +34,19 @@ def test_captioner_training_lowers_the_loss_and_checkpoints_every_epoch(world, t
     assert mmzoo.run("caption", captions(world, "val")[0].image, model=model).captions
 
 
+def test_captioner_training_resumes_and_keeps_the_best_epoch(world, tmp_path):
+    config = TrainConfig(epochs=1, batch_size=8, lr=3e-3, device="cpu")
+    *_, first = train_captioner(captions(world, "train"), captions(world, "val"), config, SMALL, out=tmp_path,
+                                progress=False)
+    *_, resumed = train_captioner(captions(world, "train"), captions(world, "val"),
+                                  TrainConfig(**{**config.__dict__, "epochs": 2}), SMALL, out=tmp_path, progress=False)
+    assert [r["epoch"] for r in resumed] == [1, 2] and resumed[:1] == first  # epoch 1 not retrained
+    best = max(resumed, key=lambda r: r["CIDEr-D"])["epoch"]
+    assert (tmp_path / "best" / "model.safetensors").read_bytes() == \
+        (tmp_path / f"epoch-{best}" / "model.safetensors").read_bytes()
+    assert json.loads((tmp_path / "config.json").read_text())["recipe"]["model"]["hidden_dim"] == SMALL["hidden_dim"]
+
+
 def test_captioner_training_on_a_frozen_pretrained_encoder(world, tmp_path):
     from mmzoo.errors import InvalidInput
 
