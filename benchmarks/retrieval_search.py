@@ -53,12 +53,12 @@ def median_ms(search, queries: np.ndarray) -> tuple[float, list]:
     return statistics.median(times) * 1000, results
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--uniform", action="store_true", help="uniform random embeddings (no clusters)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     faiss = import_faiss()
     rng = np.random.default_rng(0)
     centres = None if args.uniform else unit(rng.standard_normal((2000, DIM), dtype=np.float32))
