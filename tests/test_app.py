@@ -11,8 +11,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 import mmzoo
-from apptools import running_app
-from doubles import DoublesPlugin, colour_image, write_tone
+from mmzoo.testing import running_app
+from mmzoo.testing.doubles import DoublesPlugin, colour_image, write_tone
 from mmzoo.app import build_app
 from mmzoo.tasks.base import Input, Model, Task
 

@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-
 import pytest
-from apptools import running_app
+
+from mmzoo.testing import open_tab, running_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed: run scripts/setup.sh --test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@contextlib.contextmanager
-def opened(browser, url: str, tab: str, height: int = 900):
-    """A page of the app at ``url``, once the named tab is there."""
-    page = browser.new_page(viewport={"width": 1280, "height": height})
-    try:
-        page.goto(url)
-        page.get_by_role("tab", name=tab).wait_for()
-        yield page
-    finally:
-        page.close()
-
 
 @pytest.fixture
-def page(browser, app_url):
-    with opened(browser, app_url, "OCR") as page:
+def page(chromium, app_url):
+    with open_tab(chromium, app_url, "OCR") as page:
         yield page
 
 
@@ -72,16 +42,16 @@ def test_an_error_shows_in_the_page_and_the_app_stays_up(page, artifacts):
 
 
 @pytest.fixture
-def retrieve_page(browser, register_plugin):
-    from doubles import DoublesPlugin
+def retrieve_page(chromium, register_plugin):
+    from mmzoo.testing.doubles import DoublesPlugin
 
     register_plugin(DoublesPlugin(), "doubles")  # before the app is built, so the Retrieve tab exists
-    with running_app() as url, opened(browser, url, "Retrieve", height=1000) as page:
+    with running_app() as url, open_tab(chromium, url, "Retrieve", height=1000) as page:
         yield page
 
 
 def test_retrieve_tab_searches_uploaded_images_and_labels_zero_shot(retrieve_page, tmp_path, artifacts):
-    from doubles import colour_image
+    from mmzoo.testing.doubles import colour_image
 
     page = retrieve_page
     paths = []

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import mmzoo
-from doubles import DoublesPlugin, colour_image, write_tone
+from mmzoo.testing.doubles import DoublesPlugin, colour_image, write_tone
 from mmzoo.plugins import get_registry
 
 

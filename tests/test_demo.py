@@ -7,7 +7,6 @@ import sys
 import time
 import urllib.request
 
-from apptools import ROOT
 
 
 def test_demo_command_serves_on_loopback_7860():
@@ -30,8 +29,8 @@ def test_demo_command_serves_on_loopback_7860():
         server.wait(timeout=30)
 
 
-def test_api_tour_runs():
-    out = subprocess.run([sys.executable, str(ROOT / "demos" / "api_tour.py")], capture_output=True, text=True,
+def test_api_tour_runs(pytestconfig):
+    out = subprocess.run([sys.executable, str(pytestconfig.rootpath / "demos" / "api_tour.py")], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert "quick brown fox" in out.stdout and "bad input is a typed error: text is empty" in out.stdout

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import mmzoo
-from doubles import DoublesPlugin
+from mmzoo.testing.doubles import DoublesPlugin
 from mmzoo.data import ensure_shapes, readers
 from mmzoo.evaluate import evaluate
 
@@ -90,7 +90,7 @@ def test_eval_errors(mmzoo_home, tmp_path):
 
 
 def test_eval_finds_images_in_the_folder_it_is_given(register_plugin, tmp_path):
-    from doubles import colour_image
+    from mmzoo.testing.doubles import colour_image
 
     register_plugin(DoublesPlugin(), "doubles")
     (tmp_path / "pics").mkdir()

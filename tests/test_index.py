@@ -13,7 +13,7 @@ from PIL import Image
 
 import mmzoo
 import mmzoo.index
-from doubles import ColourRetrieval, DoublesPlugin, colour_image
+from mmzoo.testing.doubles import ColourRetrieval, DoublesPlugin, colour_image
 from mmzoo.cli import EXIT_USER_ERROR, cli
 from mmzoo.index import DEFAULT_DIRNAME, GalleryIndex, top_k
 
@@ -66,7 +66,7 @@ def test_build_walks_images_recursively_and_searches_them(photos):
     assert index.changes.added == sorted(index.changes.added) and len(index.changes.added) == 4
     assert index.embeddings.dtype == np.float32 and index.embeddings.shape == (4, 3)
     manifest = json.loads((index.directory / "manifest.json").read_text())
-    assert manifest["model"] == "doubles.ColourRetrieval" and manifest["dim"] == 3
+    assert manifest["model"] == "mmzoo.testing.doubles.ColourRetrieval" and manifest["dim"] == 3
     assert manifest["mmzoo_version"] == mmzoo.__version__ and manifest["complete"] is True
     assert all(len(f["sha256"]) == 64 and f["size"] > 0 and f["mtime_ns"] > 0 for f in manifest["files"])
     hits = mmzoo.run("retrieve", text="something red", index=photos, model=ColourRetrieval(), k=2)
@@ -110,7 +110,7 @@ def test_moved_and_copied_files_reuse_their_rows(photos):
 
 def test_an_index_refuses_another_model(photos):
     GalleryIndex.build(photos, ColourRetrieval())
-    with pytest.raises(mmzoo.InvalidInput, match="built with model doubles.ColourRetrieval, not test_index.Counting"):
+    with pytest.raises(mmzoo.InvalidInput, match="built with model mmzoo.testing.doubles.ColourRetrieval, not test_index.Counting"):
         mmzoo.run("retrieve", text="red", index=photos, model=CountingColours())
     with pytest.raises(mmzoo.InvalidInput, match="--rebuild"):
         GalleryIndex.build(photos, CountingColours())
@@ -224,7 +224,7 @@ def test_cli_zero_shot_and_errors(mmzoo_cli, photos, tmp_path):
     assert labels.exit_code == 0 and labels.output.splitlines()[0].endswith(" blue")
     GalleryIndex.build(photos, ColourRetrieval(), tmp_path / "other")
     wrong = mmzoo_cli("run", "retrieve", "--index", tmp_path / "other", "--text", "red", "-m", "retrieve/colour")
-    assert wrong.exit_code == EXIT_USER_ERROR and "built with model doubles.ColourRetrieval" in wrong.output
+    assert wrong.exit_code == EXIT_USER_ERROR and "built with model mmzoo.testing.doubles.ColourRetrieval" in wrong.output
     missing = mmzoo_cli("index", "info", tmp_path)
     assert missing.exit_code == EXIT_USER_ERROR and "no gallery index" in missing.output
     no_folder = mmzoo_cli("index", "build", tmp_path / "nope", "-m", "retrieve/colour")

@@ -14,7 +14,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 import mmzoo
-from apptools import ROOT, running_app
+from mmzoo.testing import running_app
 from mmzoo import plugins
 from mmzoo.app import build_app
 from test_app import tab_ids
@@ -36,9 +36,9 @@ def fresh_plugins():
     mmzoo.clear_cache()
 
 
-def test_example_plugin_wheel_installs_and_uninstalls(tmp_path, ocr_image, fresh_plugins):
+def test_example_plugin_wheel_installs_and_uninstalls(tmp_path, ocr_image, fresh_plugins, pytestconfig):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path),
-                    str(ROOT / "demos" / "mmzoo-palette")], check=True, timeout=300)
+                    str(pytestconfig.rootpath / "demos" / "mmzoo-palette")], check=True, timeout=300)
     wheel = next(tmp_path.glob("mmzoo_palette-*.whl"))
     try:
         out = mmzoo_cli("install", wheel)

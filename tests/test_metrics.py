@@ -185,7 +185,7 @@ def test_image_metrics():
 
 def test_clip_score_and_manipulation_precision(register_plugin):
     import mmzoo
-    from doubles import DoublesPlugin, colour_image
+    from mmzoo.testing.doubles import DoublesPlugin, colour_image
 
     register_plugin(DoublesPlugin(), "doubles")
     model = mmzoo.load("retrieve/colour")

@@ -7,7 +7,7 @@ import math
 import pytest
 
 import mmzoo
-from doubles import ColourRetrieval, DoublesPlugin, colour_image
+from mmzoo.testing.doubles import ColourRetrieval, DoublesPlugin, colour_image
 from mmzoo.tasks.retrieve import ZeroShotResult
 
 

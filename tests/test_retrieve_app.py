@@ -6,8 +6,8 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from apptools import running_app
-from doubles import ColourRetrieval, DoublesPlugin, colour_image
+from mmzoo.testing import running_app
+from mmzoo.testing.doubles import ColourRetrieval, DoublesPlugin, colour_image
 from mmzoo.index import GalleryIndex
 
 COLOUR = "retrieve/colour"
@@ -65,7 +65,7 @@ def test_errors_show_as_messages_and_the_app_keeps_serving(client, photos, tmp_p
     with pytest.raises(AppError, match="no gallery index"):
         client.predict(COLOUR, "red", None, str(tmp_path), 1, api_name="/retrieve_index")
     GalleryIndex.build(photos, ColourRetrieval())  # built with another model (an unregistered class)
-    with pytest.raises(AppError, match="was built with model doubles.ColourRetrieval"):
+    with pytest.raises(AppError, match="was built with model mmzoo.testing.doubles.ColourRetrieval"):
         client.predict(COLOUR, "red", None, str(photos), 1, api_name="/retrieve_index")
     with pytest.raises(AppError, match="more than once"):
         client.predict(COLOUR, handle_file(str(photos / "red.png")), "red, red", api_name="/zero_shot")

@@ -166,3 +166,21 @@ def test_checkpoints_round_trip_and_leave_out_skipped_tensors(tmp_path):
     fresh = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 2))
     load_weights(tmp_path, fresh, strict=False)
     assert torch.equal(fresh[1].weight, module[1].weight) and not torch.equal(fresh[0].weight, module[0].weight)
+
+
+def test_the_documented_example_recipe_learns(shapes_world, tmp_path, pytestconfig):
+    """demos/colour_probe.py, the recipe docs/plugins.md shows, trains through fit() above chance."""
+    import importlib.util
+
+    from mmzoo.data.readers import read_coco_captions
+
+    spec = importlib.util.spec_from_file_location("colour_probe", pytestconfig.rootpath / "demos" / "colour_probe.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    root = shapes_world(n=200, seed=4)
+    train, val = (read_coco_captions(root / "annotations" / f"captions_{split}.json", root / "images")
+                  for split in ("train", "val"))
+    config = TrainConfig(epochs=10, batch_size=16, lr=1e-2, device="cpu")
+    history = fit(demo.ColourProbe(train, val), config, tmp_path, progress=False)
+    assert max(r["accuracy"] for r in history) > 2 / len(demo.NAMES)  # twice chance
+    assert (tmp_path / "best" / "model.safetensors").is_file()

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import mmzoo
-from mmzoo.data import shapes
 from mmzoo.data.readers import read_coco_captions
 from mmzoo.eval.retrieval import retrieval_scores
 from mmzoo.media import load_image
@@ -48,10 +47,9 @@ def test_the_default_finds_the_photo_like_a_photo(photos):
 
 
 @pytest.fixture(scope="module")
-def unseen_world(tmp_path_factory):
+def unseen_world(shapes_world):
     """200 scenes of another seed than the training world: none of them was seen in training."""
-    root = tmp_path_factory.mktemp("shapes")
-    shapes.generate(root, n=200, seed=11, audio=False, ocr=False, workers=1)
+    root = shapes_world(n=200, seed=11)
     return [item for split in ("train", "val", "test")
             for item in read_coco_captions(root / "annotations" / f"captions_{split}.json", root / "images")]
 

@@ -17,9 +17,8 @@ from mmzoo_bert_resnet.train import TrainConfig, recall, train
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shapes")
-    shapes.generate(root, n=120, seed=3, audio=False, ocr=False, workers=1)
+def world(shapes_world):
+    root = shapes_world(n=120, seed=3)
     load = lambda split: read_coco_captions(root / "annotations" / f"captions_{split}.json", root / "images")
     return load("train"), load("val")
 
@@ -52,10 +51,9 @@ def test_training_lowers_the_loss_and_checkpoints_every_epoch(world, towers, tmp
     assert reloaded["rsum"] == pytest.approx(history[-1]["rsum"])
 
 
-def test_a_short_run_raises_recall_over_the_untrained_model(tmp_path_factory):
+def test_a_short_run_raises_recall_over_the_untrained_model(shapes_world):
     """The Shapes default's recipe (frozen MiniLM + small CNN, hardest negatives after a warm-up)."""
-    root = tmp_path_factory.mktemp("shapes300")
-    shapes.generate(root, n=300, seed=5, audio=False, ocr=False, workers=1)
+    root = shapes_world(n=300, seed=5)
     train_items, val_items = (read_coco_captions(root / "annotations" / f"captions_{s}.json", root / "images")
                               for s in ("train", "val"))
     torch.manual_seed(0)

@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny Shapes world for training, and held-out single-object scenes."""
+"""This plugin's fixtures: a tiny Shapes world for training, and held-out single-object scenes."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ HELD_OUT_SEED = 7  # never used for training (the shipped models saw seed 0)
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shapes")
-    shapes.generate(root, n=120, seed=3, audio=False, ocr=False, workers=1)
-    return root
+def world(shapes_world):
+    return shapes_world(n=120, seed=3)
 
 
 @pytest.fixture(scope="session")
