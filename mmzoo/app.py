@@ -43,7 +43,8 @@ class TabContext:
         return [s.id for s in self.specs]
 
     def model_dropdown(self) -> gr.Dropdown:
-        choices = [(f"{s.id} · {s.summary}", s.id) for s in self.specs]
+        """The model menu; each label says whether the model runs now (``ready``, ``download 990 MB``, ...)."""
+        choices = [(f"{s.id} · {s.status()} · {s.summary}", s.id) for s in self.specs]
         return gr.Dropdown(choices=choices, value=self.specs[0].id, label="Model", elem_classes=["mmzoo-model"])
 
     def load(self, model_id: str) -> Any:

@@ -90,11 +90,12 @@ def tasks_command(as_json: bool) -> None:
 
 
 def _model_row(spec: Any) -> dict[str, Any]:
-    missing = spec.missing()
+    status = spec.status()
     return {
         "id": spec.id, "task": spec.task, "summary": spec.summary, "plugin": spec.plugin,
         "default": spec.default, "weights": {k: v for k, v in spec.weights.__dict__.items() if v is not None},
-        "status": "ready" if not missing else "missing " + ", ".join(missing),
+        "status": status.text, "ready": status.ready, "missing": list(status.missing),
+        "download_mb": status.download_mb, "hint": status.hint,
     }
 
 
@@ -102,7 +103,11 @@ def _model_row(spec: Any) -> dict[str, Any]:
 @click.option("--task", "-t", "task", help="Only this task's models.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def models_command(task: str | None, as_json: bool) -> None:
-    """List the installed models (each task's default first, marked *)."""
+    """List the installed models (each task's default first, marked *) and whether each can run now.
+
+    STATUS is ``ready``, or what is missing: ``needs tesseract``, ``needs pip install ...``,
+    ``download 990 MB`` (weights not cached: ``mmzoo download MODEL``) or ``needs weights=DIR``.
+    """
     from .api import models
 
     rows = [_model_row(s) for s in models(task)]
@@ -441,6 +446,7 @@ def doctor_command() -> None:
     import importlib.util
 
     from .plugins import get_registry
+    from .weights import hf_hub_cache, torch_hub_checkpoints
 
     registry = get_registry()
     click.echo(f"mmzoo {__version__} on Python {platform.python_version()} ({sys.executable})")
@@ -459,10 +465,10 @@ def doctor_command() -> None:
         problems = "; ".join(filter(None, [record.load_error, *record.errors]))
         click.echo(f"plugin   {record.name:<24} {'ok' if record.ok else 'ERROR ' + problems}")
     for spec in registry.models():
-        missing = spec.missing()
-        click.echo(f"model    {spec.id:<24} {'ready' if not missing else 'missing ' + ', '.join(missing)}")
-    for var, default in (("HF_HOME", "~/.cache/huggingface"), ("TORCH_HOME", "~/.cache/torch")):
-        click.echo(f"cache    {var:<12} {os.environ.get(var, default)}")
+        status = spec.status()
+        click.echo(f"model    {spec.id:<30} {status}" + ("" if status.ready else f" ({status.hint})"))
+    click.echo(f"cache    {'HF hub':<12} {hf_hub_cache()}")
+    click.echo(f"cache    {'torch hub':<12} {torch_hub_checkpoints()}")
     click.echo(f"offline  HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '0')}")
 
 

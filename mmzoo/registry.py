@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from .errors import UnknownModel, UnknownTask
+from .weights import HUB_SOURCES, Status, missing_files
 
 if TYPE_CHECKING:
     from .tasks.base import Task
 
 Factory = Union[str, Callable[..., Any]]
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+PIP_NAMES = {"open_clip": "open_clip_torch"}  # import names whose PyPI package is named otherwise
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,12 @@ class Weights:
     """Where a model's weights come from.
 
     ``source`` is one of ``"system"`` (an installed engine such as Tesseract), ``"package"``
-    (shipped inside a Python package), ``"hf"`` (Hugging Face hub), ``"open_clip"`` or
-    ``"torchaudio"``; ``repo`` and ``revision`` pin hub weights; ``size_mb`` is the download.
+    (shipped inside a Python package), ``"hf"`` (Hugging Face hub), ``"open_clip"`` (a pretrained
+    tag), ``"torchaudio"`` (a pipeline bundle) or ``"user"`` (nothing published: the user passes
+    ``weights=``). ``repo`` and ``revision`` pin hub weights (for open_clip, ``repo`` is
+    ``"architecture/tag"`` and ``hf_hub`` the tag's hub entry in open_clip's pretrained table);
+    ``size_mb`` is the download. ``files`` names the files that must all be cached for the model to
+    run: torchaudio checkpoints, or snapshot files when not the usual weights (see :mod:`mmzoo.weights`).
     """
 
     source: str = "system"
@@ -36,10 +42,12 @@ class Weights:
     revision: str | None = None
     size_mb: float | None = None
     license: str | None = None
+    hf_hub: str | None = None
+    files: tuple[str, ...] | None = None
 
     @property
     def needs_download(self) -> bool:
-        return self.source not in ("system", "package")
+        return self.source in HUB_SOURCES
 
 
 @dataclass(frozen=True)
@@ -67,9 +75,34 @@ class ModelSpec:
 
     def missing(self) -> list[str]:
         """What is not installed for this model (empty when it can load)."""
-        gone = [f"program '{b}'" for b in self.binaries if shutil.which(b) is None]
-        gone += [f"Python package '{m}'" for m in self.requires if not _importable(m)]
-        return gone
+        programs, modules = self._not_installed()
+        return [f"program '{b}'" for b in programs] + [f"Python package '{m}'" for m in modules]
+
+    def status(self) -> Status:
+        """Whether the model can run now: engines and packages installed, weights shipped or cached.
+
+        Checks paths only (nothing is imported, nothing is downloaded), so listing stays fast."""
+        programs, modules = self._not_installed()
+        if programs or modules:
+            packages = sorted({PIP_NAMES.get(m.split(".")[0], m.split(".")[0]) for m in modules})
+            needs = [", ".join(programs)] if programs else []
+            needs += [f"pip install {' '.join(packages)}"] if packages else []
+            hint = self.install_hint or f"pip install {' '.join(packages)}"
+            return Status(False, "needs " + "; ".join(needs), tuple(self.missing()), hint=hint)
+        if self.weights.source == "user":
+            return Status(False, "needs weights=DIR", ("a checkpoint folder (no published weights)",),
+                          hint="no published weights: pass weights=<folder> (its summary says how to make one)")
+        files = missing_files(self.weights)
+        if files:
+            size = self.weights.size_mb
+            return Status(False, f"download {size:.0f} MB" if size else "download", tuple(files), size,
+                          hint=f"mmzoo download {self.id}")
+        return Status(True, "ready")
+
+    def _not_installed(self) -> tuple[list[str], list[str]]:
+        """The programs not on PATH and the modules not importable (found without importing them)."""
+        return ([b for b in self.binaries if shutil.which(b) is None],
+                [m for m in self.requires if not _importable(m)])
 
     def resolve_factory(self) -> Callable[..., Any]:
         """Import the factory (only now does the model's code get imported)."""

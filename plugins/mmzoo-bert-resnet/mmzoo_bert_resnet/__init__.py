@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import mmzoo
 
-from .pins import PINNED_REVISIONS
-
 NEEDS = ("torch", "transformers", "safetensors")
 
 
@@ -43,8 +41,8 @@ def register_models(register):
         id="retrieve/bert-resnet50",
         summary="bert-base-uncased + ResNet-50 dual encoder: train it with `mmzoo train retrieve`, load with weights=DIR",
         factory="mmzoo_bert_resnet.retrieval:BertResNet50",
-        weights=mmzoo.Weights(source="hf", repo="bert-base-uncased", revision=PINNED_REVISIONS["bert-base-uncased"],
-                              size_mb=540, license="Apache-2.0 (BERT), BSD-3-Clause (torchvision ResNet-50)"),
+        # No published checkpoint: it runs on weights=DIR (`mmzoo download` fetches the towers training starts from).
+        weights=mmzoo.Weights(source="user", license="Apache-2.0 (BERT), BSD-3-Clause (torchvision ResNet-50)"),
         requires=(*NEEDS, "torchvision"),
     ))
 

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from mmzoo.errors import InvalidInput, MissingDependency, WeightsUnavailable
+from mmzoo.weights import TRANSFORMERS_WEIGHTS, hf_file, unreachable
 
 from .pins import PINNED_REVISIONS
 
@@ -73,14 +74,22 @@ class DualEncoder(nn.Module):
 
         source = text_source(config.text_model)
         revision = config.text_revision or PINNED_REVISIONS.get(config.text_model)
+
+        def unavailable(reason: str) -> WeightsUnavailable:
+            return WeightsUnavailable(
+                f"text tower {config.text_model!r} (revision {revision or 'latest'}) is not cached and cannot be "
+                f"downloaded here; run `mmzoo download` for the model with internet, or give a local folder "
+                f"({reason})")
+
+        if not Path(source).is_dir() and hf_file(source, revision, TRANSFORMERS_WEIGHTS) is None:
+            reason = unreachable()  # seconds, not the hub library's minute of retries
+            if reason:
+                raise unavailable(reason)
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
             text_tower = AutoModel.from_pretrained(source, revision=revision)
         except OSError as exc:
-            raise WeightsUnavailable(
-                f"text tower {config.text_model!r} (revision {revision or 'latest'}) is not cached and cannot be "
-                f"downloaded here; run `mmzoo download` for the model with internet, or give a local folder "
-                f"({_first_line(exc)})") from None
+            raise unavailable(_first_line(exc)) from None
         return cls(config, text_tower, tokenizer, _image_tower(config))
 
     @classmethod

@@ -11,6 +11,7 @@ import torch
 from mmzoo.devices import resolve_device
 from mmzoo.errors import InvalidInput, WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
+from mmzoo.weights import hf_file, torch_hub_checkpoints, unreachable
 
 from .model import DualEncoder, DualEncoderConfig
 from .pins import PINNED_REVISIONS
@@ -81,11 +82,16 @@ class BertResNet50(DualEncoderRetrieval):
         from huggingface_hub import snapshot_download
         from torchvision.models import get_model_weights
 
+        text, revision = cls.towers.text_model, PINNED_REVISIONS[cls.towers.text_model]
+        weights = get_model_weights(cls.towers.image_model).DEFAULT
+        cached = (hf_file(text, revision, ["model.safetensors"]) is not None
+                  and (torch_hub_checkpoints() / Path(weights.url).name).is_file())
+        reason = None if cached else unreachable()  # seconds offline, not the hub library's minute of retries
+        if reason:
+            raise WeightsUnavailable(f"{spec.id}: cannot fetch the towers ({reason}); run it where there is internet")
         try:
-            text = snapshot_download(cls.towers.text_model, revision=PINNED_REVISIONS[cls.towers.text_model],
-                                     allow_patterns=["*.json", "*.txt", "*.safetensors"])
-            weights = get_model_weights(cls.towers.image_model).DEFAULT
+            folder = snapshot_download(text, revision=revision, allow_patterns=["*.json", "*.txt", "*.safetensors"])
             weights.get_state_dict(progress=True)  # into TORCH_HOME's hub cache
         except OSError as exc:
             raise WeightsUnavailable(f"{spec.id}: cannot fetch the towers ({exc}); check the connection") from None
-        return f"{spec.id}: text tower in {text}; image tower {weights} in the torch hub cache"
+        return f"{spec.id}: text tower in {folder}; image tower {weights} in the torch hub cache"

@@ -3,6 +3,9 @@ round-trips through its safetensors checkpoint, and says what to do when weights
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 import torch
 from PIL import Image
@@ -62,6 +65,28 @@ def test_missing_weights_say_what_to_do(tmp_path, monkeypatch):
         DualEncoder.load(tmp_path / "empty")
     with pytest.raises(mmzoo.InvalidInput, match="pooling"):
         DualEncoderConfig(pooling="max")
+
+
+def test_an_unreachable_hub_fails_in_seconds_without_hf_hub_offline(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    from mmzoo_bert_resnet.retrieval import BertResNet50
+
+    with socket.socket() as sock:  # a port nothing listens on: no download can start, even with internet
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    start = time.perf_counter()
+    with pytest.raises(mmzoo.WeightsUnavailable, match="bert-base-uncased.*mmzoo download.*unreachable"):
+        DualEncoder.from_towers(DualEncoderConfig(image_weights=None))
+    spec = next(s for s in mmzoo.models("retrieve") if s.id == "retrieve/bert-resnet50")
+    with pytest.raises(mmzoo.WeightsUnavailable, match="retrieve/bert-resnet50: cannot fetch the towers.*unreachable"):
+        BertResNet50.download(spec)
+    assert time.perf_counter() - start < 8  # the hub library alone retries for ~25 s
 
 
 def test_image_tower_weights_offline_say_what_to_do(tiny_towers, tmp_path, monkeypatch):

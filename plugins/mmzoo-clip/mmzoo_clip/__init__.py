@@ -23,6 +23,7 @@ import mmzoo
 from mmzoo.devices import resolve_device
 from mmzoo.errors import InvalidInput, WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
+from mmzoo.weights import first_line, missing_files, unreachable, weights_unavailable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,6 +47,7 @@ class OpenCLIP(RetrievalModel):
     pretrained: str | None = None
     size_mb: float | None = None
     license: str | None = None
+    hf_hub: str | None = None  # the tag's entry in open_clip's pretrained table: where its weights are cached
     summary: str = ""
 
     def __init__(self, *, model_name: str | None = None, pretrained: str | None = None,
@@ -72,7 +74,7 @@ class OpenCLIP(RetrievalModel):
                 **options)
             self._tokenizer = open_clip.get_tokenizer(name)
         except OSError as exc:  # e.g. an HF tokenizer named by a hub config, not cached
-            raise self._unavailable(f"files of {name}", exc) from None
+            raise self._unavailable(f"files of {name}", first_line(exc)) from None
         self._model = model.eval()
         self._input_dtype = open_clip.get_input_dtype(precision) or torch.float32
         self.logit_scale = float(model.logit_scale.detach().exp())
@@ -142,11 +144,14 @@ class OpenCLIP(RetrievalModel):
             return name, None, checkpoint
         if name.startswith("hf-hub:"):
             repo = name.removeprefix("hf-hub:")
+            what = f"hub repository {repo}"
+            cls._check_reachable(what, mmzoo.Weights(source="hf", repo=repo, files=("open_clip_config.json",)),
+                                 mmzoo.Weights(source="open_clip", repo=repo, hf_hub=f"{repo}/"))
             try:
                 hub.download_pretrained_from_hf(repo, filename="open_clip_config.json")
                 return name, None, hub.download_pretrained_from_hf(repo)
             except Exception as exc:  # offline, not cached, no such repo: open_clip wraps them all
-                raise cls._unavailable(f"hub repository {repo}", exc) from None
+                raise cls._unavailable(what, first_line(exc, 200)) from None
 
         import open_clip
 
@@ -155,11 +160,14 @@ class OpenCLIP(RetrievalModel):
                                f"or give 'hf-hub:org/repo' or 'local-dir:/path'")
         if source and hub.is_pretrained_cfg(name, source):
             config = hub.get_pretrained_cfg(name, source)
+            what = f"open_clip weights {name}/{source} ({config.get('hf_hub') or config.get('url')})"
+            if config.get("hf_hub"):  # (a tag with only a URL downloads once, without retries)
+                cls._check_reachable(what, mmzoo.Weights(source="open_clip", repo=f"{name}/{source}",
+                                                         hf_hub=config["hf_hub"]))
             try:
                 return name, source, hub.download_pretrained(config)
             except Exception as exc:
-                where = config.get("hf_hub") or config.get("url")
-                raise cls._unavailable(f"open_clip weights {name}/{source} ({where})", exc) from None
+                raise cls._unavailable(what, first_line(exc, 200)) from None
         if source and os.path.isfile(source):
             return name, None, source
         tags = ", ".join(hub.list_pretrained_tags_by_model(name)) or "none"
@@ -169,19 +177,18 @@ class OpenCLIP(RetrievalModel):
         raise InvalidInput(f"no weights for {name}: {given}; its tags: {tags} (random weights are never used)")
 
     @classmethod
-    def _unavailable(cls, what: str, exc: BaseException) -> WeightsUnavailable:
-        from huggingface_hub import constants
+    def _check_reachable(cls, what: str, *needed: mmzoo.Weights) -> None:
+        """Fail within seconds when ``needed`` files are not cached and the hub cannot be reached (the hub
+        library would retry for most of a minute); with the files cached, or the hub up, do nothing."""
+        if any(missing_files(weights) for weights in needed):
+            reason = unreachable()
+            if reason:
+                raise cls._unavailable(what, reason)
 
-        size = f" (about {cls.size_mb:.0f} MB)" if cls.size_mb else ""
-        fetch = f"run `mmzoo download {cls.model_id}`{size} where there is internet" if cls.model_id else \
-            "fetch it where there is internet"
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        reason = reason if len(reason) < 200 else reason[:200] + "..."
-        label = f"{cls.model_id}: " if cls.model_id else ""
-        return WeightsUnavailable(
-            f"{label}{what} is not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and cannot be downloaded "
-            f"now ({reason}); {fetch}, or pass weights=<folder with open_clip_config.json and "
-            f"open_clip_model.safetensors>")
+    @classmethod
+    def _unavailable(cls, what: str, reason: str) -> WeightsUnavailable:
+        return weights_unavailable(cls.model_id, what, reason, size_mb=cls.size_mb,
+                                   local="folder with open_clip_config.json and open_clip_model.safetensors")
 
 
 # -- the registered models: one subclass per architecture + tag, so `mmzoo download` knows what to fetch --
@@ -190,18 +197,21 @@ class OpenCLIP(RetrievalModel):
 class ClipViTB32OpenAI(OpenCLIP):
     model_id = "retrieve/clip-vit-b-32-openai"
     model_name, pretrained, size_mb, license = "ViT-B-32", "openai", 605, "MIT"
+    hf_hub = "timm/vit_base_patch32_clip_224.openai/"
     summary = "CLIP ViT-B/32, OpenAI's original weights (open_clip); zero-shot labels"
 
 
 class ClipViTB32Laion2B(OpenCLIP):
     model_id = "retrieve/clip-vit-b-32-laion2b"
     model_name, pretrained, size_mb, license = "ViT-B-32", "laion2b_s34b_b79k", 605, "MIT"
+    hf_hub = "laion/CLIP-ViT-B-32-laion2B-s34B-b79K/"
     summary = "CLIP ViT-B/32 trained by LAION on LAION-2B (open_clip); zero-shot labels"
 
 
 class ClipViTB16Laion2B(OpenCLIP):
     model_id = "retrieve/clip-vit-b-16-laion2b"
     model_name, pretrained, size_mb, license = "ViT-B-16", "laion2b_s34b_b88k", 598, "MIT"
+    hf_hub = "laion/CLIP-ViT-B-16-laion2B-s34B-b88K/"
     summary = "CLIP ViT-B/16 trained by LAION on LAION-2B (open_clip): finer patches, slower"
 
 
@@ -215,7 +225,7 @@ def register_models(register):
             id=cls.model_id,
             summary=cls.summary,
             factory=f"{__name__}:{cls.__name__}",  # a string: listing models imports neither torch nor open_clip
-            weights=mmzoo.Weights(source="open_clip", repo=f"{cls.model_name}/{cls.pretrained}",
+            weights=mmzoo.Weights(source="open_clip", repo=f"{cls.model_name}/{cls.pretrained}", hf_hub=cls.hf_hub,
                                   size_mb=cls.size_mb, license=cls.license),
             requires=("open_clip", "torch"),
             install_hint=INSTALL_HINT,

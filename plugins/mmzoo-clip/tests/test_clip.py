@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from PIL import Image
 
 import mmzoo
 from mmzoo.errors import InvalidInput, WeightsUnavailable
-from mmzoo_clip import ClipViTB32Laion2B, ClipViTB32OpenAI, OpenCLIP
+from mmzoo_clip import MODELS, ClipViTB32Laion2B, ClipViTB32OpenAI, OpenCLIP
 
 # A 1-layer ViT and text transformer; the real BPE vocabulary (SimpleTokenizer) needs vocab_size 49408.
 TINY = {
@@ -246,6 +248,39 @@ def test_cached_hub_tag_loads_offline(tiny, offline_hub, monkeypatch, images):
     (snapshot / "open_clip_config.json").write_text((folder / "open_clip_config.json").read_text())
     from_repo = ClipViTB32OpenAI(pretrained="hf-hub:mmzoo/tiny-clip", device="cpu")
     np.testing.assert_allclose(from_repo.embed_texts(TEXTS), want_text, atol=1e-5)
+
+
+def test_status_looks_where_open_clip_caches_the_tag(offline_hub):
+    """`mmzoo models` (no open_clip import) and open_clip itself agree on where a tag's weights are cached."""
+    from open_clip import pretrained
+
+    for cls in MODELS:
+        assert cls.hf_hub == pretrained.get_pretrained_cfg(cls.model_name, cls.pretrained)["hf_hub"]
+    spec = next(s for s in mmzoo.models("retrieve") if s.id == ClipViTB32OpenAI.model_id)
+    assert spec.status().text == "download 605 MB" and spec.weights.hf_hub == ClipViTB32OpenAI.hf_hub
+    repo = offline_hub / "hf" / "hub" / "models--timm--vit_base_patch32_clip_224.openai"
+    weights = repo / "snapshots" / ("0" * 40) / "open_clip_model.safetensors"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"not real weights")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    assert spec.status().ready
+    assert pretrained.download_pretrained(pretrained.get_pretrained_cfg("ViT-B-32", "openai")) == str(weights)
+
+
+def test_unreachable_hub_fails_in_seconds_without_hf_hub_offline(offline_hub, monkeypatch):
+    from huggingface_hub import constants
+
+    with socket.socket() as sock:  # a port nothing listens on: no download can start, even with internet
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    start = time.perf_counter()
+    with pytest.raises(WeightsUnavailable, match=r"retrieve/clip-vit-b-32-laion2b: .*unreachable.*mmzoo download"):
+        mmzoo.load("retrieve/clip-vit-b-32-laion2b", device="cpu")
+    assert time.perf_counter() - start < 5  # the hub library alone retries for ~25 s per file
 
 
 def test_hf_hub_source_offline_raises_weights_unavailable(offline_hub):

@@ -21,6 +21,7 @@ import mmzoo
 from mmzoo.devices import resolve_device
 from mmzoo.errors import InvalidInput, WeightsUnavailable
 from mmzoo.tasks.base import Model
+from mmzoo.weights import download_fix, first_line, unreachable, weights_unavailable
 
 from .catalog import CATALOG
 
@@ -28,6 +29,7 @@ SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 PICKLED_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 # Everything but weights: configs, processor and tokenizer files (vocab.txt, merges.txt, sentencepiece).
 SUPPORT_FILES = ["*.json", "*.txt", "*.model"]
+LOCAL = "folder written by save_pretrained with the model and its processor"  # what weights= takes
 DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16", "half": "float16",
           "bfloat16": "bfloat16", "bf16": "bfloat16"}
 
@@ -48,11 +50,11 @@ class TransformersModel(Model):
             self._load(folder)
         except pickle.UnpicklingError as exc:  # torch.load(weights_only=True) met more than tensors
             raise InvalidInput(f"{self.model_id}: refusing to load {weights_file(folder)}: it holds more than "
-                               f"tensors ({_first_line(exc)[:80]}...); convert it to safetensors") from None
+                               f"tensors ({first_line(exc)[:80]}...); convert it to safetensors") from None
         except (OSError, ValueError, KeyError) as exc:
             # A partial snapshot or a folder holding another kind of model: name the folder and the cause.
-            raise WeightsUnavailable(f"{self.model_id}: cannot load {folder}: {_first_line(exc)}; "
-                                     f"{_fix(self.model_id)}") from None
+            raise WeightsUnavailable(f"{self.model_id}: cannot load {folder}: {first_line(exc)}; "
+                                     f"{download_fix(self.model_id, _size(self.model_id), LOCAL)}") from None
         self._model.to(device=self.device, dtype=self.dtype).eval()
 
     def _load(self, folder: Path) -> None:  # pragma: no cover - abstract
@@ -98,7 +100,7 @@ def locate(model_id: str, weights: str | os.PathLike | None) -> Path:
 def fetch(model_id: str, repo: str, revision: str) -> Path:
     """The cache's snapshot of ``repo@revision``, downloading config, processor files and ONE weights
     format (safetensors when the revision has them) unless a complete snapshot is cached already."""
-    from huggingface_hub import HfApi, constants, snapshot_download
+    from huggingface_hub import HfApi, snapshot_download
 
     try:  # cached: no network call at all, whatever HF_HUB_OFFLINE says
         folder = Path(snapshot_download(repo, revision=revision, local_files_only=True))
@@ -106,8 +108,9 @@ def fetch(model_id: str, repo: str, revision: str) -> Path:
             return folder
     except Exception:  # huggingface_hub raises several error types for "not in the cache"
         pass
-    if constants.HF_HUB_OFFLINE:
-        raise unavailable(model_id, repo, revision, "offline mode (HF_HUB_OFFLINE=1) and not cached")
+    reason = unreachable()  # seconds, where the hub library's retries on a dead network take most of a minute
+    if reason:
+        raise unavailable(model_id, repo, revision, reason)
     try:
         files = HfApi().list_repo_files(repo, revision=revision)
         safe = [f for f in files if f.endswith(".safetensors") or f.endswith(".safetensors.index.json")]
@@ -119,7 +122,7 @@ def fetch(model_id: str, repo: str, revision: str) -> Path:
     except WeightsUnavailable:
         raise
     except Exception as exc:  # no network, no such repo or revision, disk full, ...
-        raise unavailable(model_id, repo, revision, _first_line(exc)) from None
+        raise unavailable(model_id, repo, revision, first_line(exc)) from None
 
 
 def weights_file(folder: Path) -> Path | None:
@@ -152,26 +155,13 @@ def load_weights(model_class: Any, folder: Path, **kwargs: Any) -> Any:
 
 
 def unavailable(model_id: str, repo: str, revision: str, reason: str) -> WeightsUnavailable:
-    from huggingface_hub import constants
-
-    return WeightsUnavailable(
-        f"{model_id}: the weights of {repo} (revision {revision}) are not in the Hugging Face cache "
-        f"({constants.HF_HUB_CACHE}) and cannot be downloaded now ({reason}); {_fix(model_id)}")
+    return weights_unavailable(model_id, f"{repo} at revision {revision}", reason, size_mb=_size(model_id),
+                               local=LOCAL)
 
 
-def _fix(model_id: str) -> str:
+def _size(model_id: str) -> float | None:
     hub = CATALOG.get(model_id)
-    size = f" (about {hub.size_mb:.0f} MB)" if hub else ""
-    return (f"run `mmzoo download {model_id}`{size} where there is internet, or pass weights=<folder written by "
-            f"save_pretrained with the model and its processor>")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
-    return line if len(line) < 300 else line[:300] + "..."
-
-
+    return hub.size_mb if hub else None
 
 
 def _dtype(dtype: Any) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -72,6 +77,54 @@ def test_cached_hub_snapshot_loads_offline(offline, git_folder, images):
     reference = mmzoo.load("caption/git-base-coco", weights=git_folder, device="cpu")
     assert model.caption(images[:2], max_length=4) == reference.caption(images[:2], max_length=4)
     assert "cached at" in model.download(model.spec)  # already cached: nothing fetched
+
+
+@pytest.fixture
+def fresh_machine(tmp_path):
+    """The environment of a machine with an empty Hugging Face cache whose hub is unreachable (a port nothing
+    listens on, so no download can start even where there is internet), HF_HUB_OFFLINE not set."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")}
+    return {**env, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": f"http://127.0.0.1:{port}"}
+
+
+def mmzoo_cli(env, *args):
+    return subprocess.run([sys.executable, "-m", "mmzoo", *map(str, args)], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_models_tells_shipped_from_downloadable_and_sees_the_cache(fresh_machine, blip_folder):
+    rows = {r["id"]: r for r in json.loads(mmzoo_cli(fresh_machine, "models", "--task", "caption", "--json").stdout)}
+    assert rows["caption/shapes-sat"]["status"] == "ready" and rows["caption/shapes-sat"]["ready"]
+    blip = rows["caption/blip-base"]
+    assert (blip["status"], blip["ready"], blip["download_mb"]) == ("download 990 MB", False, 990)
+    assert blip["hint"] == "mmzoo download caption/blip-base" and blip["weights"]["size_mb"] == 990
+    table = mmzoo_cli(fresh_machine, "models", "--task", "caption").stdout
+    assert [line.split()[2:5] for line in table.splitlines() if "caption/blip-base" in line] == [
+        ["download", "990", "MB"]]
+
+    hub = CATALOG["caption/blip-base"]
+    shutil.copytree(blip_folder, Path(fresh_machine["HF_HOME"]) / "hub" / f"models--{hub.repo.replace('/', '--')}"
+                    / "snapshots" / hub.revision)
+    rows = {r["id"]: r for r in json.loads(mmzoo_cli(fresh_machine, "models", "--task", "caption", "--json").stdout)}
+    assert rows["caption/blip-base"]["status"] == "ready" and rows["caption/git-base-coco"]["status"] == "download 710 MB"
+
+
+EXAMPLE = Path(mmzoo.__file__).parent / "assets" / "shapes-example.png"
+
+
+@pytest.mark.parametrize("command", [["run", "caption", EXAMPLE, "-m", "caption/blip-base"],
+                                     ["download", "caption/blip-base"]])
+def test_unreachable_hub_fails_in_seconds_without_hf_hub_offline(fresh_machine, command):
+    """The hub library alone retries for ~25 s (more on a network that hangs) before giving up."""
+    start = time.perf_counter()
+    out = mmzoo_cli(fresh_machine, *command)
+    assert time.perf_counter() - start < 10, out.stderr
+    assert out.returncode == 2 and out.stderr.startswith("error: caption/blip-base: ")
+    assert "`mmzoo download caption/blip-base` (about 990 MB)" in out.stderr and "weights=" in out.stderr
+    assert "unreachable" in out.stderr and "Retrying" not in out.stderr
 
 
 def test_missing_or_incomplete_folder(tmp_path, blip_folder):
