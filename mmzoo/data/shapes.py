@@ -33,6 +33,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import InvalidInput, MissingDependency, MMZooError
+from .tokens import tokenize
 
 VERSION = "1"
 
@@ -281,11 +282,6 @@ def _region(obj: Obj, size: int) -> str:
     if v:
         return f"at the {v} of the image"
     return "in the middle of the image"
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens without punctuation (the Karpathy ``tokens`` field)."""
-    return re.findall(r"[a-z0-9]+", text.lower())
 
 
 # -- captions --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from mmzoo.data.shapes import tokenize
+from mmzoo.data.tokens import tokenize
 from mmzoo.errors import WeightsUnavailable
 
 PAD, START, END, UNK = "<pad>", "<start>", "<end>", "<unk>"
