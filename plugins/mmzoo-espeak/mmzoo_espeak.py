@@ -7,17 +7,12 @@ and ``pitch`` (-p, 0-99).
 
 from __future__ import annotations
 
-import io
-import shutil
-import subprocess
-
 import mmzoo
-from mmzoo.errors import InvalidInput, MissingDependency
+from mmzoo import espeak
+from mmzoo.errors import InvalidInput
+from mmzoo.espeak import INSTALL_HINT, PROGRAM
 from mmzoo.media import check_int
 from mmzoo.tasks.tts import Speech, TTSModel
-
-PROGRAM = "espeak-ng"
-INSTALL_HINT = "install espeak-ng: apt-get install espeak-ng (Debian/Ubuntu) or brew install espeak-ng (macOS)"
 
 
 class EspeakTTS(TTSModel):
@@ -30,23 +25,17 @@ class EspeakTTS(TTSModel):
 
     def synthesize(self, texts: list[str], *, voice: str | None = None, rate: int = 175,
                    pitch: int = 50) -> list[Speech]:
-        import soundfile
+        import numpy as np
 
         voice = self._check_voice(voice)
         rate = check_int("rate (words per minute)", rate, 80, 450)
         pitch = check_int("pitch", pitch, 0, 99)
-        command = [self._program(), "--stdout", "--stdin", "-v", voice, "-s", str(rate), "-p", str(pitch)]
+        program = espeak.find_program()
         speeches = []
         for text in texts:
-            # The text goes through stdin, so a text starting with '-' is never read as an option.
-            try:
-                done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=120)
-            except subprocess.TimeoutExpired:
-                raise InvalidInput(f"espeak-ng took over 120 s on a {len(text)}-character text") from None
-            if done.returncode != 0 or not done.stdout:
-                raise InvalidInput(f"espeak-ng failed: {done.stderr.decode(errors='replace').strip()}")
-            waveform, sample_rate = soundfile.read(io.BytesIO(done.stdout), dtype="float32")
-            speeches.append(Speech(waveform, int(sample_rate), text=text, voice=voice))
+            samples, sample_rate = espeak.speak(text, voice, rate, pitch, program)
+            waveform = samples.astype(np.float32) / 32768  # what soundfile reads as float32
+            speeches.append(Speech(waveform, sample_rate, text=text, voice=voice))
         return speeches
 
     def voices(self) -> list[str]:
@@ -56,9 +45,7 @@ class EspeakTTS(TTSModel):
     def _voice_table(self) -> list[tuple[str, str]]:
         """(language code, voice file) per installed voice; ``-v`` takes either, or the file's last part."""
         if self._voices is None:  # asked once per loaded model
-            listing = subprocess.run([self._program(), "--voices"], capture_output=True, text=True, check=True).stdout
-            rows = [line.split() for line in listing.splitlines()[1:]]
-            self._voices = [(row[1], row[4]) for row in rows if len(row) >= 5]
+            self._voices = espeak.voices()
         return self._voices
 
     def _check_voice(self, voice: str | None) -> str:
@@ -69,13 +56,6 @@ class EspeakTTS(TTSModel):
         if base not in known:
             raise InvalidInput(f"unknown espeak-ng voice {voice!r}; see `espeak-ng --voices` (e.g. en-us, de, fr)")
         return voice
-
-    @staticmethod
-    def _program() -> str:
-        program = shutil.which(PROGRAM)
-        if program is None:
-            raise MissingDependency(f"espeak-ng program not found; {INSTALL_HINT}")
-        return program
 
 
 @mmzoo.hookimpl
