@@ -319,7 +319,7 @@ def test_answers_follow_from_the_scene():
 
 
 def test_missing_espeak_names_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(shapes.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shapes.speech.shutil, "which", lambda name: None)  # espeak-ng is found there
     with pytest.raises(MissingDependency, match="apt-get install espeak-ng"):
         generate(tmp_path / "x", n=2, audio=True)
 

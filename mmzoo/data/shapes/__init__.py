@@ -1,0 +1,43 @@
+"""The Shapes world: seeded synthetic scenes as offline training and evaluation data for every task.
+
+A scene holds 1-4 coloured shapes on a light background. From each scene come an image, five
+captions, VQA questions with single-word answers, one spoken caption (espeak-ng) and, on its own
+random stream, one OCR page of rendered text. :func:`generate` writes them in the real datasets'
+formats (COCO captions, Karpathy splits, VQA v2, Places spoken captions, an image+text JSONL), so
+the readers in :mod:`mmzoo.data.readers` load the Shapes world and the real datasets alike.
+
+Determinism: scene ``i`` draws everything from ``numpy.random.default_rng([seed, i])`` (its OCR
+page from ``[seed, i, 1]``), so its content depends neither on ``n`` nor on the number of workers,
+and the same seed gives byte-identical files (JSON with sorted keys, PNGs without timestamps).
+Audio is 16 kHz mono 16-bit PCM: espeak-ng's 22050 Hz output resampled with ``resample_poly``.
+
+One module per concern: ``scenes`` (random scenes), ``rendering`` (scene to image), ``language``
+(captions), ``vqa`` (questions), ``speech`` (spoken captions), ``pages`` (OCR pages), ``examples``
+(one scene end to end), ``formats`` (the JSON files) and ``writers`` (:func:`generate`). Names
+with a leading underscore are private to the package.
+"""
+
+from __future__ import annotations
+
+from ..tokens import tokenize
+from .examples import Example, example
+from .formats import JSON_INDENT, SPLITS, VERSION, image_id
+from .language import NUMBER_WORDS, Template, captions
+from .pages import FONT_DIR, FONTS, MAX_TEXT_WIDTH, PUNCTUATION, WORDS, check_fonts, ocr_page, random_text, render_page
+from .rendering import SUPERSAMPLE, render
+from .scenes import COLOURS, RADIUS, SHAPES, SIZES, Background, Obj, Scene, radius, random_scene
+from .speech import ESPEAK_RATE, SAMPLE_RATE, VOICES, Speech, espeak_program, synthesise
+from .vqa import QA, questions
+from .writers import OUTPUTS, PNG_OPTIONS, generate, split_of, split_sizes
+
+__all__ = [
+    "generate", "split_sizes", "split_of", "example", "Example", "image_id", "VERSION", "SPLITS",
+    "OUTPUTS", "PNG_OPTIONS", "JSON_INDENT",
+    "Obj", "Background", "Scene", "random_scene", "radius", "SHAPES", "COLOURS", "SIZES", "RADIUS",
+    "render", "SUPERSAMPLE",
+    "captions", "Template", "NUMBER_WORDS", "tokenize",
+    "QA", "questions",
+    "Speech", "synthesise", "espeak_program", "SAMPLE_RATE", "ESPEAK_RATE", "VOICES",
+    "ocr_page", "render_page", "random_text", "check_fonts", "FONT_DIR", "FONTS", "MAX_TEXT_WIDTH", "WORDS",
+    "PUNCTUATION",
+]
