@@ -16,6 +16,7 @@ import pytest
 import soundfile
 from PIL import Image
 
+from mmzoo import espeak
 from mmzoo.data import shapes
 from mmzoo.data.shapes import COLOURS, SHAPES, SPLITS, Obj, generate
 from mmzoo.errors import InvalidInput, MissingDependency
@@ -319,7 +320,7 @@ def test_answers_follow_from_the_scene():
 
 
 def test_missing_espeak_names_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(shapes.speech.shutil, "which", lambda name: None)  # espeak-ng is found there
+    monkeypatch.setattr(espeak.shutil, "which", lambda name: None)  # espeak-ng is found there
     with pytest.raises(MissingDependency, match="apt-get install espeak-ng"):
         generate(tmp_path / "x", n=2, audio=True)
 

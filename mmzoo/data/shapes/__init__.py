@@ -26,7 +26,7 @@ from .language import NUMBER_WORDS, Template, captions
 from .pages import FONT_DIR, FONTS, MAX_TEXT_WIDTH, PUNCTUATION, WORDS, check_fonts, ocr_page, random_text, render_page
 from .rendering import SUPERSAMPLE, render
 from .scenes import COLOURS, RADIUS, SHAPES, SIZES, Background, Obj, Scene, radius, random_scene
-from .speech import ESPEAK_RATE, SAMPLE_RATE, VOICES, Speech, espeak_program, synthesise
+from .speech import SAMPLE_RATE, VOICES, Speech, espeak_program, synthesise
 from .vqa import QA, questions
 from .writers import OUTPUTS, PNG_OPTIONS, generate, split_of, split_sizes
 
@@ -37,7 +37,7 @@ __all__ = [
     "render", "SUPERSAMPLE",
     "captions", "Template", "NUMBER_WORDS", "tokenize",
     "QA", "questions",
-    "Speech", "synthesise", "espeak_program", "SAMPLE_RATE", "ESPEAK_RATE", "VOICES",
+    "Speech", "synthesise", "espeak_program", "SAMPLE_RATE", "VOICES",
     "ocr_page", "render_page", "random_text", "check_fonts", "FONT_DIR", "FONTS", "MAX_TEXT_WIDTH", "WORDS",
     "PUNCTUATION",
 ]

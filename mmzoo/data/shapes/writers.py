@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ... import espeak
 from ...errors import InvalidInput, MMZooError
 from .examples import example
 from .formats import SPLITS, VERSION, _write_annotations, _write_json, image_id
@@ -96,7 +95,7 @@ def generate(out_dir: str | Path, n: int = 1000, seed: int = 0, splits: Sequence
     counts = _write_annotations(out, items, image_size, seed, audio, ocr)
     meta = {"generator": "mmzoo.data.shapes", "version": VERSION, "seed": seed, "n": n,
             "image_size": image_size, "splits": dict(zip(SPLITS, splits)), "counts": counts,
-            "audio": {"sample_rate": SAMPLE_RATE, "espeak_ng": _espeak_version(program)} if audio else None}
+            "audio": {"sample_rate": SAMPLE_RATE, "espeak_ng": espeak.version(program)} if audio else None}
     _write_json(out / "meta.json", meta)
     return meta
 
@@ -178,11 +177,3 @@ def _process_context() -> Any:
 
     single = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if single else "spawn")
-
-
-def _espeak_version(program: str | None) -> str | None:
-    if program is None:
-        return None
-    result = subprocess.run([program, "--version"], capture_output=True, text=True)
-    match = re.search(r"text-to-speech: (\S+)", result.stdout)
-    return match.group(1) if match else result.stdout.strip()
