@@ -29,7 +29,7 @@ DEFAULT_PORT = 7860
 
 
 class TabContext:
-    """What a task's ``build_tab`` gets: its models and safe ways to load and run them."""
+    """The app's :class:`mmzoo.tasks.tab.TabContext`: a tab's models and safe ways to load and run them."""
 
     def __init__(self, blocks: gr.Blocks, task: Task, specs: list[ModelSpec],
                  limits: dict[str, threading.BoundedSemaphore]) -> None:

@@ -9,17 +9,22 @@ IS and FID need the Inception weights of torch-fidelity; offline they raise Weig
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
 from ..errors import InvalidInput, MissingDependency, WeightsUnavailable
 from ..media import load_image
 
-if TYPE_CHECKING:
-    from ..tasks.retrieve import RetrievalModel
-
 CLIPSCORE_WEIGHT = 2.5
+
+
+class Embedder(Protocol):
+    """Texts and images into one L2-normalised space: a retrieval model (the tasks sit above the metrics)."""
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_images(self, images: list[Any]) -> np.ndarray: ...
 
 
 def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +56,7 @@ def l1(reference: Any, image: Any) -> float:
     return float(np.abs(ref.astype(np.float64) - img.astype(np.float64)).mean() / 255.0)
 
 
-def clip_score(model: RetrievalModel, images: Sequence[Any], texts: Sequence[str],
+def clip_score(model: Embedder, images: Sequence[Any], texts: Sequence[str],
                weight: float = CLIPSCORE_WEIGHT) -> list[float]:
     """CLIPScore of each (image, text) pair with the given retrieval model."""
     if len(images) != len(texts):
@@ -62,7 +67,7 @@ def clip_score(model: RetrievalModel, images: Sequence[Any], texts: Sequence[str
     return [float(weight * max(c, 0.0)) for c in cosine]
 
 
-def manipulation_precision(model: RetrievalModel, original: Any, edited: Any, text: str) -> float:
+def manipulation_precision(model: Embedder, original: Any, edited: Any, text: str) -> float:
     """MP = (1 - L1(original, edited)) * cos(edited, text)."""
     diff = l1(original, edited)
     similarity = float(np.dot(model.embed_images([load_image(edited)])[0], model.embed_texts([text])[0]))

@@ -1,5 +1,6 @@
 """Task interfaces and result types. A plugin adds a task by subclassing :class:`Task`."""
 
 from .base import Input, Model, Task
+from .tab import TabContext
 
-__all__ = ["Input", "Model", "Task"]
+__all__ = ["Input", "Model", "Task", "TabContext"]

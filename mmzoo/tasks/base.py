@@ -20,18 +20,17 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
-    from ..app import TabContext
-    from ..registry import ModelSpec
+    from .tab import TabContext
 
 
 class Model:
     """Base class of every model. Subclasses implement one task interface."""
 
-    spec: ModelSpec | None = None  # set by mmzoo.load
+    spec: Any = None  # its mmzoo.ModelSpec, set by mmzoo.load (the registry sits above the tasks)
     device: str = "cpu"
 
     @classmethod
-    def download(cls, spec: ModelSpec) -> str:
+    def download(cls, spec: Any) -> str:
         """Fetch the weights ahead of time; return a line saying what was done.
 
         Models whose weights come from a hub override this; the default is for system engines and
@@ -92,7 +91,8 @@ class Task:
         return [path]
 
     def build_tab(self, ui: TabContext) -> None:
-        """Add this task's components inside an open ``gr.Tab`` (gradio imported by the caller)."""
+        """Add this task's components inside an open ``gr.Tab`` (gradio imported by the caller);
+        ``ui`` is the app's :class:`~mmzoo.tasks.tab.TabContext`."""
         raise NotImplementedError(f"task {self.id!r} has no Gradio tab")
 
     def preferred_model(self, inputs: dict[str, Any]) -> str | None:

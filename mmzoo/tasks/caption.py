@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL import Image as PILImage
 
-    from ..app import TabContext
+    from .tab import TabContext
 
 
 @dataclass

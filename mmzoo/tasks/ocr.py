@@ -12,7 +12,7 @@ from .base import Input, Model, Task, as_batch, call_with_options, unbatch
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-    from ..app import TabContext
+    from .tab import TabContext
 
 
 @dataclass

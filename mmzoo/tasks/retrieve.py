@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL import Image as PILImage
 
-    from ..app import TabContext
+    from .tab import TabContext
 
 DEFAULT_TEMPLATES = ("a photo of a {}.",)
 DEFAULT_LOGIT_SCALE = 100.0

@@ -13,7 +13,7 @@ from .base import Input, Model, Task, as_batch, call_with_options, output_paths,
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-    from ..app import TabContext
+    from .tab import TabContext
 
 MODES = ("generate", "edit", "inpaint")
 

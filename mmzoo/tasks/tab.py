@@ -1,0 +1,49 @@
+"""The contract between a task's Gradio tab and the app: what ``Task.build_tab(ui)`` may use.
+
+It lives here, below the app, so that tasks and plugins write tabs without importing
+:mod:`mmzoo.app` (which implements it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+
+@runtime_checkable
+class TabContext(Protocol):
+    """What a task's ``build_tab`` gets: its models and safe ways to load and run them.
+
+    ``run`` and ``load`` turn mmzoo errors into a message in the tab (``gr.Error``);
+    the app keeps serving.
+    """
+
+    blocks: gr.Blocks  # the app being built, for page-load events
+    task: Any  # the mmzoo.tasks.Task whose tab this is (not imported: base.py imports this module)
+    specs: list[Any]  # the task's models (mmzoo.ModelSpec), default first
+
+    @property
+    def model_ids(self) -> list[str]:
+        """Ids of the task's models, default first."""
+
+    def model_dropdown(self) -> gr.Dropdown:
+        """The model menu (its value is a model id)."""
+
+    def run(self, model_id: str, *args: Any, **options: Any) -> Any:
+        """``mmzoo.run(task, *args, model=model_id, **options)``; options the model does not take are
+        dropped (a tab shows every option of every model), and each model runs at most
+        ``ModelSpec.max_concurrency`` requests at once."""
+
+    def load(self, model_id: str) -> Any:
+        """The loaded model (from the shared cache)."""
+
+    def on_model_change(self, dropdown: gr.Dropdown, fn: Callable[[str], Any], output: gr.Component) -> None:
+        """Refresh ``output`` with ``fn(model_id)`` when the page opens and when the model changes."""
+
+    def examples(self, rows: list[list[Any]], inputs: list[gr.Component]) -> None:
+        """Example rows for ``inputs``."""
+
+    def asset(self, name: str) -> str:
+        """Path of a file shipped in ``mmzoo/assets`` (examples that work offline)."""
