@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from ._version import __version__
 from .api import clear_cache, load, models, run, tasks
 from .errors import (
     DatasetError,
@@ -21,10 +22,8 @@ from .errors import (
 from .hookspecs import hookimpl
 from .registry import ModelSpec, Weights
 
-__version__ = "0.1.0"
-
 __all__ = [
-    "tasks", "models", "load", "run", "clear_cache",
+    "__version__", "tasks", "models", "load", "run", "clear_cache",
     "ModelSpec", "Weights", "hookimpl",
     "MMZooError", "InvalidInput", "DatasetError", "UnknownTask", "UnknownModel",
     "WeightsUnavailable", "MissingDependency", "PluginError",

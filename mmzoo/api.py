@@ -49,16 +49,44 @@ def run(task: str, *args: Any, model: str | Model | None = None, **kwargs: Any) 
         mmzoo.run("tts", "hello world", voice="en-us")
     """
     task_obj = get_registry().task(task)
+    kwargs = open_inputs(task_obj, kwargs)
+    loaded = model_for(task, model, kwargs)
+    return task_obj.run(loaded, *args, **kwargs)
+
+
+def model_for(task: str, model: str | Model | None = None, inputs: dict[str, Any] | None = None) -> Model:
+    """The loaded model ``run(task, model=model, **inputs)`` uses: ``model``, else the one the
+    (opened) inputs call for (an index's own model), else the task's default; checked to fit the task."""
+    task_obj = get_registry().task(task)
     if isinstance(model, Model):
         loaded = model
     else:
-        model = model or task_obj.preferred_model(kwargs)
+        model = model or task_obj.preferred_model(inputs or {})
         spec = get_registry().model(model) if model else get_registry().default_model(task)
         if spec.task != task_obj.id:
             raise InvalidInput(f"model {spec.id} is a {spec.task!r} model, not a {task!r} model")
         loaded = load(spec.id)
     task_obj.check_model(loaded)
-    return task_obj.run(loaded, *args, **kwargs)
+    return loaded
+
+
+def _open_index(path: str | os.PathLike) -> Any:
+    from .index import GalleryIndex
+
+    return GalleryIndex.open(path)
+
+
+#: How ``run`` opens a path given for an input of these kinds (``Input.kind``).
+OPENERS = {"index": _open_index}
+
+
+def open_inputs(task: Task, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``inputs`` as the task takes them: a path given for an input of a kind in :data:`OPENERS`
+    is opened (an index folder -> its :class:`~mmzoo.index.GalleryIndex`); the rest pass as they are."""
+    kinds = {i.name: i.kind for i in task.inputs}
+    return {name: OPENERS[kinds[name]](value)
+            if kinds.get(name) in OPENERS and isinstance(value, (str, os.PathLike)) else value
+            for name, value in inputs.items()}
 
 
 def _instantiate(spec: ModelSpec, **kwargs: Any) -> Model:

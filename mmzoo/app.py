@@ -56,6 +56,10 @@ class TabContext:
     def run(self, model_id: str, *args: Any, **options: Any) -> Any:
         """Run this tab's task; options the model does not take are dropped (the UI shows them all)."""
         model = self.load(model_id)
+        try:
+            options = api.open_inputs(self.task, options)
+        except MMZooError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
         if self.task.method:
             accepted = accepted_options(getattr(model, self.task.method))
             if accepted is not None:
@@ -69,6 +73,10 @@ class TabContext:
         except Exception as exc:  # a model bug must not take the app down
             log.exception("%s failed", model_id)
             raise gr.Error(f"{model_id} failed: {type(exc).__name__}: {exc}", print_exception=False) from None
+
+    def open_input(self, name: str, value: Any) -> Any:
+        """The task's input ``name`` opened as ``mmzoo.run`` opens it (an index folder -> its index)."""
+        return api.open_inputs(self.task, {name: value})[name]
 
     def on_model_change(self, dropdown: gr.Dropdown, fn: Callable[[str], Any], output: gr.Component) -> None:
         """Refresh ``output`` from the selected model when the page opens and when the model changes."""

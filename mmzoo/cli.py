@@ -317,9 +317,12 @@ def index_command() -> None:
 def index_build_command(folder: Path, model: str | None, out: Path | None, approximate: bool | None, rebuild: bool,
                         batch_size: int) -> None:
     """Index the images under FOLDER (recursively); only new and changed files are embedded again."""
-    from .index import GalleryIndex
+    from .api import model_for
+    from .index import GalleryIndex, previous
 
-    index = GalleryIndex.build(folder, model, out, approximate=approximate, rebuild=rebuild, batch_size=batch_size,
+    old = None if rebuild else previous(folder, out)
+    loaded = model_for("retrieve", model, {"index": old})  # the index's own model unless told otherwise
+    index = GalleryIndex.build(folder, loaded, out, approximate=approximate, rebuild=rebuild, batch_size=batch_size,
                                progress=sys.stderr.isatty())
     for path, why in index.changes.skipped:
         click.echo(f"skipped {path}: {why}", err=True)

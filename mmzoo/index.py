@@ -12,8 +12,10 @@ The manifest is the commit point: embeddings and FAISS files are written under f
 An interrupted build therefore leaves the previous index intact, and long builds commit a
 checkpoint every few minutes so the images embedded so far are kept.
 
-Like ``evaluate.py`` this module sits beside ``api.py`` (it loads models by id); it imports
-numpy, Pillow and FAISS inside functions, so ``import mmzoo`` stays light.
+It sits below the tasks: it takes a loaded model (anything with ``embed_images``) and imports
+neither the API, the plugins nor the tasks; ``mmzoo.run(..., index=FOLDER)`` opens an index and
+hands it to the retrieve task, which searches it. Numpy, Pillow and FAISS are imported inside
+functions, so ``import mmzoo`` stays light.
 """
 
 from __future__ import annotations
@@ -31,14 +33,14 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
+from ._version import __version__
 from .errors import InvalidInput, MissingDependency
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from .tasks.retrieve import RetrievalModel
+    from PIL import Image as PILImage
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,13 @@ CHECKPOINT_SECONDS = 300.0
 HNSW_MAX_ROWS = 200_000  # ``approximate=True`` picks HNSW up to this many images, IVF above
 APPROXIMATE_KINDS = ("hnsw", "ivf")
 FAISS_HINT = "approximate search needs FAISS: pip install faiss-cpu"
+
+
+class ImageEmbedder(Protocol):
+    """What an index needs of a model (a retrieval model is one)."""
+
+    def embed_images(self, images: list[PILImage.Image]) -> np.ndarray:
+        """(N, D) float32 rows."""
 
 
 @dataclass
@@ -99,15 +108,24 @@ def locate(path: str | os.PathLike) -> Path:
     raise InvalidInput(f"no gallery index at {path}: build one with `mmzoo index build FOLDER`")
 
 
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest scores, best first (ties keep gallery order)."""
-    import numpy as np
+def previous(folder: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> GalleryIndex | None:
+    """The index that building ``folder`` into ``out_dir`` (default ``folder/.mmzoo-index``) updates,
+    or None for a new one. InvalidInput when ``folder`` is no folder or ``out_dir`` indexes another."""
+    folder, out = _folders(folder, out_dir)
+    if not (out / MANIFEST).is_file():
+        return None
+    old = GalleryIndex.open(out)
+    if old.folder != folder:
+        raise InvalidInput(f"{out} indexes {old.folder}, not {folder}: choose another --out")
+    return old
 
-    k = min(k, len(scores))
-    if k <= 0:
-        return np.empty(0, dtype=np.int64)
-    top = np.argpartition(-scores, k - 1)[:k]
-    return top[np.lexsort((top, -scores[top]))]
+
+def _folders(folder: str | os.PathLike, out_dir: str | os.PathLike | None) -> tuple[Path, Path]:
+    """The image folder (it must exist) and the index folder (default ``folder/.mmzoo-index``), resolved."""
+    folder = Path(folder).expanduser().resolve()
+    if not folder.is_dir():
+        raise InvalidInput(f"image folder not found: {folder}")
+    return folder, (Path(out_dir).expanduser() if out_dir else folder / DEFAULT_DIRNAME).resolve()
 
 
 class GalleryIndex:
@@ -189,7 +207,7 @@ class GalleryIndex:
         return cls(Path("."), manifest, embeddings)
 
     @classmethod
-    def build(cls, folder: str | os.PathLike, model: str | RetrievalModel | None = None,
+    def build(cls, folder: str | os.PathLike, model: ImageEmbedder,
               out_dir: str | os.PathLike | None = None, *, approximate: bool | str | None = None,
               rebuild: bool = False, batch_size: int = BATCH_SIZE, checkpoint_seconds: float = CHECKPOINT_SECONDS,
               progress: bool = False) -> GalleryIndex:
@@ -197,17 +215,17 @@ class GalleryIndex:
 
         An existing index there is updated incrementally: unchanged files (same size and mtime,
         or same sha256) keep their rows, changed ones are re-embedded, deleted ones dropped, new
-        ones added. ``model`` is a retrieval model id or a loaded model (default: the existing
-        index's model, else the retrieve task's default). ``approximate``: True (HNSW, or IVF for
-        over 200k images), "hnsw", "ivf", False (exact only), None (keep the existing choice).
+        ones added. ``model`` is a loaded retrieval model (``mmzoo.load(ID)``); an existing index
+        is updated with its own model (``previous(folder).model_id``). ``approximate``: True (HNSW,
+        or IVF for over 200k images), "hnsw", "ivf", False (exact only), None (keep the existing choice).
         ``rebuild`` starts over (needed to switch models). The returned index's ``changes`` says
         what was done; unreadable images are listed in ``changes.skipped``, not raised.
         """
         return _Builder(folder, model, out_dir, approximate, rebuild, batch_size, checkpoint_seconds, progress).run()
 
-    def update(self, model: str | RetrievalModel | None = None, **options: Any) -> GalleryIndex:
-        """Bring this index up to date with its folder (see :meth:`build`)."""
-        return GalleryIndex.build(self.folder, model or self.model_id, self.directory, **options)
+    def update(self, model: ImageEmbedder, **options: Any) -> GalleryIndex:
+        """Bring this index up to date with its folder, with its model (see :meth:`build`)."""
+        return GalleryIndex.build(self.folder, model, self.directory, **options)
 
     # -- searching -------------------------------------------------------------------------
     def search(self, query: np.ndarray, k: int = 5, *, approximate: bool | None = None) -> list[tuple[int, float]]:
@@ -227,6 +245,8 @@ class GalleryIndex:
             return []
         use_faiss = self.approximate is not None if approximate is None else approximate
         if not use_faiss:
+            from .eval.retrieval import top_k
+
             scores = self.embeddings @ vector
             return [(int(i), float(scores[i])) for i in top_k(scores, k)]
         index, params = self._faiss_index(k)
@@ -369,37 +389,19 @@ class _Builder:
     def __init__(self, folder: str | os.PathLike, model: Any, out_dir: str | os.PathLike | None,
                  approximate: bool | str | None, rebuild: bool, batch_size: int, checkpoint_seconds: float,
                  progress: bool) -> None:
-        self.folder = Path(folder).expanduser().resolve()
-        if not self.folder.is_dir():
-            raise InvalidInput(f"image folder not found: {self.folder}")
-        self.out = (Path(out_dir).expanduser() if out_dir else self.folder / DEFAULT_DIRNAME).resolve()
+        self.folder, self.out = _folders(folder, out_dir)
         if batch_size < 1:
             raise InvalidInput(f"batch size must be at least 1, got {batch_size}")
         self.batch_size, self.checkpoint_seconds, self.progress = batch_size, checkpoint_seconds, progress
-        self.old = None if rebuild else self._existing()
+        self.old = None if rebuild else previous(self.folder, self.out)
         self.model = self._model(model)
         self.kind = self._kind(approximate)
         self.changes = Changes()
 
-    def _existing(self) -> GalleryIndex | None:
-        if not (self.out / MANIFEST).is_file():
-            return None
-        old = GalleryIndex.open(self.out)
-        if old.folder != self.folder:
-            raise InvalidInput(f"{self.out} indexes {old.folder}, not {self.folder}: choose another --out")
-        return old
-
     def _model(self, model: Any) -> Any:
-        from .tasks.retrieve import RetrievalModel
-
-        if model is None or isinstance(model, str):
-            from . import api
-            from .plugins import get_registry
-
-            if model is None:
-                model = self.old.model_id if self.old else get_registry().default_model("retrieve").id
-            model = api.load(model)
-        if not isinstance(model, RetrievalModel):
+        if isinstance(model, (str, os.PathLike)) or model is None:
+            raise InvalidInput(f"give a loaded model, e.g. mmzoo.load({model or 'MODEL_ID'!r}), not {model!r}")
+        if not callable(getattr(model, "embed_images", None)):
             raise InvalidInput(f"model {model_key(model)} is not a retrieval model (it cannot embed images)")
         if self.old is not None and model_key(model) != self.old.model_id:
             raise InvalidInput(f"{self.out} was built with model {self.old.model_id}, not {model_key(model)}: "
@@ -533,8 +535,6 @@ class _Builder:
             approximate = {**faiss_settings(kind, len(matrix)), "requested": self.kind, "file": f"faiss-{token}.index"}
             faiss_index = build_faiss(matrix, kind, approximate)
             _atomic_write(self.out / approximate["file"], lambda temp: import_faiss().write_index(faiss_index, temp))
-        from . import __version__
-
         manifest = {
             "format": FORMAT, "mmzoo_version": __version__, "model": model_key(self.model),
             "dim": int(matrix.shape[1]) if matrix.ndim == 2 else self.dim,

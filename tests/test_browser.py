@@ -72,9 +72,10 @@ def test_retrieve_tab_searches_uploaded_images_and_labels_zero_shot(retrieve_pag
     assert "green.png" in captions.first.inner_text()
     page.screenshot(path=str(artifacts / "retrieve-tab.png"), full_page=True)
 
+    import mmzoo
     from mmzoo.index import GalleryIndex
 
-    GalleryIndex.build(tmp_path, "retrieve/colour")
+    GalleryIndex.build(tmp_path, mmzoo.load("retrieve/colour"))
     page.locator("#retrieve-source").get_by_text("Index folder").click()
     page.locator("#retrieve-index textarea").fill(str(tmp_path))
     page.locator("#retrieve-index textarea").press("Enter")

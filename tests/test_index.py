@@ -15,7 +15,8 @@ import mmzoo
 import mmzoo.index
 from mmzoo.testing.doubles import ColourRetrieval, DoublesPlugin, colour_image
 from mmzoo.cli import EXIT_USER_ERROR, cli
-from mmzoo.index import DEFAULT_DIRNAME, GalleryIndex, top_k
+from mmzoo.eval.retrieval import top_k
+from mmzoo.index import DEFAULT_DIRNAME, GalleryIndex
 
 
 class CountingColours(ColourRetrieval):
@@ -116,6 +117,17 @@ def test_an_index_refuses_another_model(photos):
         GalleryIndex.build(photos, CountingColours())
     rebuilt = GalleryIndex.build(photos, CountingColours(), rebuild=True)
     assert rebuilt.model_id == "test_index.CountingColours" and len(rebuilt.changes.added) == 4
+
+
+def test_build_takes_a_loaded_model_and_rebuild_ignores_the_old_index(photos):
+    with pytest.raises(mmzoo.InvalidInput, match=r"give a loaded model, e.g. mmzoo.load\('retrieve/colour'\)"):
+        GalleryIndex.build(photos, "retrieve/colour")  # the index imports no API: the caller loads by id
+    index = GalleryIndex.build(photos, ColourRetrieval())
+    manifest = index.directory / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format": 1', '"format": 0'))
+    with pytest.raises(mmzoo.InvalidInput, match="rebuild it"):
+        GalleryIndex.build(photos, ColourRetrieval())
+    assert len(GalleryIndex.build(photos, ColourRetrieval(), rebuild=True).changes.added) == 4
 
 
 def test_unreadable_images_are_skipped_and_listed(photos):

@@ -6,9 +6,10 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+import mmzoo
+from mmzoo.index import GalleryIndex
 from mmzoo.testing import running_app
 from mmzoo.testing.doubles import ColourRetrieval, DoublesPlugin, colour_image
-from mmzoo.index import GalleryIndex
 
 COLOUR = "retrieve/colour"
 
@@ -40,7 +41,7 @@ def test_every_retrieve_endpoint(client, photos):
     by_image = client.predict(COLOUR, "", handle_file(str(photos / "blue.png")), gallery, 1, api_name="/retrieve")
     assert by_image[0]["image"].endswith("blue.png") and caption_score(by_image[0]["caption"]) == pytest.approx(1.0)
 
-    GalleryIndex.build(photos, COLOUR)
+    GalleryIndex.build(photos, mmzoo.load(COLOUR))
     indexed = client.predict(COLOUR, "red", None, str(photos / ".mmzoo-index"), 3, api_name="/retrieve_index")
     assert [h["caption"].split(" · ")[1] for h in indexed][0] == "red.png" and len(indexed) == 3
     assert caption_score(indexed[0]["caption"]) > caption_score(indexed[1]["caption"])

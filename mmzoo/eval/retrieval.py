@@ -1,4 +1,4 @@
-"""Recall@K and rank statistics for cross-modal retrieval, both directions.
+"""Recall@K and rank statistics for cross-modal retrieval, both directions; ``top_k`` ranking.
 
 With several captions per image (COCO, Flickr: five), a text->image query has one right image,
 and an image->text query is a hit when *any* of its captions is in the top k (the convention of
@@ -27,6 +27,15 @@ class RankScores:
         out[f"{prefix}medr"] = self.median_rank
         out[f"{prefix}meanr"] = self.mean_rank
         return out
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest scores, best first (ties keep gallery order)."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.lexsort((top, -scores[top]))]
 
 
 def first_right_ranks(similarity: np.ndarray, right: Sequence[Sequence[int]]) -> np.ndarray:

@@ -48,7 +48,8 @@ class Model:
 class Input:
     """One input or option of a task, as the CLI shows it.
 
-    ``kind`` is one of: image, audio, text, texts, images, int, float, choice, flag.
+    ``kind`` is one of: image, audio, text, texts, images, int, float, choice, flag, or index (a
+    gallery index folder, which ``mmzoo.run`` opens before the task sees it).
     Positional inputs come first on the command line, in declaration order.
     """
 

@@ -1,9 +1,10 @@
 """``retrieve``: rank a gallery of images or texts against a text or image query; zero-shot labels.
 
 A gallery is a list of images, a list of texts, or a gallery index folder built by
-``mmzoo index build`` (:mod:`mmzoo.index`). With ``labels`` instead of a gallery, an image is
-classified zero-shot: each label becomes prompts from the model's templates, and the label
-whose averaged prompt embedding is closest to the image wins.
+``mmzoo index build`` (``mmzoo.run`` opens it into a :class:`Gallery`; this module does not
+import the index). With ``labels`` instead of a gallery, an image is classified zero-shot: each
+label becomes prompts from the model's templates, and the label whose averaged prompt embedding
+is closest to the image wins.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from ..errors import InvalidInput
 from ..media import check_text, load_image
@@ -65,6 +66,27 @@ class ZeroShotResult:
         return {"query": self.query, "labels": [s.__dict__ for s in self.labels]}
 
 
+class Gallery(Protocol):
+    """Images embedded ahead of time, as ``index=`` takes them; ``mmzoo.run`` opens an index folder
+    into one (a :class:`mmzoo.index.GalleryIndex`)."""
+
+    @property
+    def model_id(self) -> str:
+        """The model its images were embedded with."""
+
+    def check_model(self, model: Model) -> None:
+        """InvalidInput unless ``model`` is that model."""
+
+    def search(self, query: np.ndarray, k: int = 5, *, approximate: bool | None = None) -> list[tuple[int, float]]:
+        """The ``k`` rows most similar to a unit ``query``: ``[(row, cosine), ...]``, best first."""
+
+    def path(self, row: int) -> Path:
+        """The image file of a row."""
+
+    def info(self) -> dict[str, Any]:
+        """What it holds: ``images``, ``folder``, ``model``, ``approximate`` (as ``mmzoo index info``)."""
+
+
 class RetrievalModel(Model):
     """Interface of dual encoders: texts and images into one L2-normalised space."""
 
@@ -85,7 +107,7 @@ class RetrievalModel(Model):
 
 def rank(query: np.ndarray, gallery: np.ndarray, k: int, items: Sequence[str | None]) -> list[Hit]:
     """The ``k`` gallery rows most similar to ``query`` (dot product), best first."""
-    from ..index import top_k
+    from ..eval.retrieval import top_k
 
     scores = gallery @ query
     return [Hit(int(i), float(scores[i]), items[i]) for i in top_k(scores, k)]
@@ -159,7 +181,7 @@ class RetrieveTask(Task):
         Input("image", "image", "image query", required=False),
         Input("images", "images", "gallery of images to search", required=False, multiple=True),
         Input("texts", "texts", "gallery of texts to search", required=False, multiple=True),
-        Input("index", "text", "gallery index folder (built by `mmzoo index build`) to search", required=False),
+        Input("index", "index", "gallery index folder (built by `mmzoo index build`) to search", required=False),
         Input("labels", "text", "comma-separated class names: label the --image zero-shot", required=False),
         Input("approximate", "flag", "search the index approximately (FAISS)", required=False),
         Input("k", "int", "how many results", required=False, default=5),
@@ -167,7 +189,7 @@ class RetrieveTask(Task):
 
     def run(self, model: RetrievalModel, *, text: str | None = None, image: Any = None,
             images: Sequence[Any] | None = None, texts: Sequence[str] | None = None,
-            index: str | os.PathLike | None = None, labels: str | Sequence[str] | None = None,
+            index: Gallery | None = None, labels: str | Sequence[str] | None = None,
             approximate: bool | None = None, k: int = 5) -> RetrievalResult | ZeroShotResult:
         if labels is not None:
             if image is None or text is not None or any(g is not None for g in (images, texts, index)):
@@ -176,18 +198,17 @@ class RetrieveTask(Task):
             return zero_shot(model, load_image(image), names, source_label(image) or "image")
         gallery = _check_inputs(text, image, {"images": images, "texts": texts, "index": index}, k)
         if gallery == "index":
-            from ..index import GalleryIndex
-
-            opened = GalleryIndex.open(index)
-            opened.check_model(model)  # before embedding anything
+            if isinstance(index, (str, os.PathLike)):
+                raise InvalidInput("index= takes an opened gallery here; mmzoo.run(..., index=FOLDER) opens one")
+            index.check_model(model)  # before embedding anything
         if text is not None:
             query_text = check_text(text, "query")
             query, label = model.embed_texts([query_text])[0], query_text
         else:
             query, label = model.embed_images([load_image(image)])[0], source_label(image) or "image"
         if gallery == "index":
-            hits = [Hit(row, score, str(opened.path(row))) for row, score in
-                    opened.search(query, k, approximate=approximate)]
+            hits = [Hit(row, score, str(index.path(row))) for row, score in
+                    index.search(query, k, approximate=approximate)]
             return RetrievalResult(label, hits)
         if approximate:
             raise InvalidInput("approximate search needs an index gallery: index=PATH")
@@ -201,11 +222,8 @@ class RetrieveTask(Task):
 
     def preferred_model(self, inputs: dict[str, Any]) -> str | None:
         """The model these inputs call for when none is named: an index's own model."""
-        if inputs.get("index") is None:
-            return None
-        from ..index import GalleryIndex
-
-        return GalleryIndex.open(inputs["index"]).model_id
+        index = inputs.get("index")
+        return index.model_id if index is not None else None
 
     def to_text(self, result: RetrievalResult | ZeroShotResult) -> str:
         if isinstance(result, ZeroShotResult):
@@ -334,16 +352,16 @@ class _RetrieveTab:
         import gradio as gr
 
         from ..errors import MMZooError
-        from ..index import GalleryIndex
 
         if not (path or "").strip():
             return "", gr.skip()
         try:
-            opened = GalleryIndex.open(path.strip())
+            opened: Gallery = self.ui.open_input("index", path.strip())
         except (MMZooError, OSError, ValueError) as exc:
             return f"⚠️ {exc}", gr.skip()
-        kind = (opened.approximate or {}).get("kind")
-        info = (f"{len(opened)} images from `{opened.folder}`, built with `{opened.model_id}`"
+        about = opened.info()
+        kind = (about["approximate"] or {}).get("kind")
+        info = (f"{about['images']} images from `{about['folder']}`, built with `{opened.model_id}`"
                 f"{f', approximate search ({kind})' if kind else ''}.")
         if opened.model_id in self.ui.model_ids:
             return info, gr.Dropdown(value=opened.model_id)

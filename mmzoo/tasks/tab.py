@@ -39,6 +39,10 @@ class TabContext(Protocol):
     def load(self, model_id: str) -> Any:
         """The loaded model (from the shared cache)."""
 
+    def open_input(self, name: str, value: Any) -> Any:
+        """The task's input ``name`` as ``run`` would open it (e.g. an index folder -> its gallery);
+        errors are raised as they are, for a tab to show where it likes."""
+
     def on_model_change(self, dropdown: gr.Dropdown, fn: Callable[[str], Any], output: gr.Component) -> None:
         """Refresh ``output`` with ``fn(model_id)`` when the page opens and when the model changes."""
 
