@@ -22,12 +22,9 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import Any, Iterable
 
 from .errors import WeightsUnavailable
-
-if TYPE_CHECKING:
-    from .registry import Weights
 
 HUB_SOURCES = ("hf", "open_clip", "torchaudio")  # weights downloaded on first use or by `mmzoo download`
 # Any one of these in a snapshot is a transformers model's weights (what from_pretrained reads).
@@ -87,9 +84,10 @@ def hf_file(repo: str, revision: str | None, names: Iterable[str]) -> Path | Non
 # -- is a model's download there? ----------------------------------------------------------------
 
 
-def missing_files(weights: Weights) -> list[str]:
+def missing_files(weights: Any) -> list[str]:
     """The downloaded files a model needs that are not cached (empty for system engines, shipped weights
-    and cached downloads). ``weights.files`` overrides the usual file names; all of them must be there."""
+    and cached downloads). ``weights`` is a :class:`mmzoo.registry.Weights` (not imported: the registry
+    imports this module); ``weights.files`` overrides the usual file names; all of them must be there."""
     if weights.source == "hf" and weights.repo:
         return _missing_in_snapshot(weights.repo, weights.revision, weights.files, TRANSFORMERS_WEIGHTS)
     if weights.source == "open_clip":
