@@ -1,7 +1,8 @@
 """The Python API: ``tasks()``, ``models()``, ``load()`` and ``run()``.
 
-Loaded models live in one bounded, thread-safe, least-recently-used cache, so the CLI, the
-app and user code share them and a model is never loaded twice at once.
+``run`` is the one door into a task, for user code, the CLI and the app's tabs alike. Loaded
+models live in one bounded, thread-safe, least-recently-used cache, so they share them and a
+model is never loaded twice at once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Hashable
 from .errors import InvalidInput, MissingDependency
 from .plugins import get_registry
 from .registry import ModelSpec
-from .tasks.base import Model, Task, call_with_options
+from .tasks.base import Model, Task, call_with_options, drop_unknown_options
 
 
 def tasks() -> list[Task]:
@@ -40,17 +41,23 @@ def load(model_id: str, device: str | None = None, dtype: str | None = None,
     return _cache.get_or_load(key, lambda: _instantiate(spec, device=device, dtype=dtype, weights=weights))
 
 
-def run(task: str, *args: Any, model: str | Model | None = None, **kwargs: Any) -> Any:
+def run(task: str, *args: Any, model: str | Model | None = None, ignore_unknown_options: bool = False,
+        **kwargs: Any) -> Any:
     """Run a task on inputs with a model (the task's default model when ``model`` is None).
 
     Inputs may be single items or lists; a list gives a list of results. Examples::
 
         mmzoo.run("ocr", "page.png", lang="eng")
         mmzoo.run("tts", "hello world", voice="en-us")
+
+    An option the model does not take raises InvalidInput, unless ``ignore_unknown_options``
+    (the app's tabs show every option of every model) drops it.
     """
     task_obj = get_registry().task(task)
     kwargs = open_inputs(task_obj, kwargs)
     loaded = model_for(task, model, kwargs)
+    if ignore_unknown_options:
+        kwargs = drop_unknown_options(task_obj, loaded, kwargs)
     return task_obj.run(loaded, *args, **kwargs)
 
 

@@ -1,25 +1,28 @@
 """The Gradio web app: one tab per task that has at least one model.
 
 Tabs come in a fixed order (the core tasks, then plugin tasks in registration order). Each tab
-is built by its task's ``build_tab`` with a :class:`TabContext`, which loads models through the
-shared cache, limits how many requests run on one model at once, and turns every error into a
-readable message in the tab while the app keeps serving.
+is built by its task's ``build_tab`` with a :class:`TabContext` (the contract of
+:mod:`mmzoo.tasks.tab`), which runs the task through ``mmzoo.run``, limits how many requests run
+on one model at once, and turns every error into a readable message in the tab while the app
+keeps serving.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from importlib import resources
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
 from . import api
 from .errors import MMZooError
+from .media import load_image
 from .plugins import get_registry
 from .registry import ModelSpec
-from .tasks.base import Task, accepted_options
+from .tasks.base import Task
 
 log = logging.getLogger(__name__)
 
@@ -48,31 +51,21 @@ class TabContext:
         return gr.Dropdown(choices=choices, value=self.specs[0].id, label="Model", elem_classes=["mmzoo-model"])
 
     def load(self, model_id: str) -> Any:
-        try:
+        with shown_in_tab():
             return api.load(model_id)
-        except MMZooError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
 
     def run(self, model_id: str, *args: Any, **options: Any) -> Any:
-        """Run this tab's task; options the model does not take are dropped (the UI shows them all)."""
-        model = self.load(model_id)
-        try:
-            options = api.open_inputs(self.task, options)
-        except MMZooError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        if self.task.method:
-            accepted = accepted_options(getattr(model, self.task.method))
-            if accepted is not None:
-                options = {k: v for k, v in options.items() if k in accepted}
-        limit = self._limits.setdefault(model_id, threading.BoundedSemaphore(model.spec.max_concurrency))
-        try:
+        """``mmzoo.run`` this tab's task; options the model does not take are dropped (the UI shows them all)."""
+        with shown_in_tab(model_id):
+            spec = get_registry().model(model_id)
+            limit = self._limits.setdefault(spec.id, threading.BoundedSemaphore(spec.max_concurrency))
             with limit:
-                return self.task.run(model, *args, **options)
-        except MMZooError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:  # a model bug must not take the app down
-            log.exception("%s failed", model_id)
-            raise gr.Error(f"{model_id} failed: {type(exc).__name__}: {exc}", print_exception=False) from None
+                return api.run(self.task.id, *args, model=spec.id, ignore_unknown_options=True, **options)
+
+    def image(self, upload: Any) -> Any:
+        """An uploaded image decoded once, for the model and for drawing on."""
+        with shown_in_tab():
+            return load_image(upload)
 
     def open_input(self, name: str, value: Any) -> Any:
         """The task's input ``name`` opened as ``mmzoo.run`` opens it (an index folder -> its index)."""
@@ -97,6 +90,22 @@ class TabContext:
     def asset(name: str) -> str:
         """Path of a file shipped in ``mmzoo/assets`` (examples that work offline)."""
         return str(resources.files("mmzoo") / "assets" / name)
+
+
+@contextlib.contextmanager
+def shown_in_tab(model_id: str | None = None) -> Iterator[None]:
+    """Turn mmzoo errors, and any error of a model's run, into a message in the tab (``gr.Error``)."""
+    try:
+        yield
+    except MMZooError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    except gr.Error:
+        raise
+    except Exception as exc:  # a model bug must not take the app down
+        if model_id is None:
+            raise
+        log.exception("%s failed", model_id)
+        raise gr.Error(f"{model_id} failed: {type(exc).__name__}: {exc}", print_exception=False) from None
 
 
 def tab_order(tasks: list[Task]) -> list[Task]:

@@ -11,10 +11,12 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 import mmzoo
+from mmzoo.app import TabContext, build_app
+from mmzoo.plugins import get_registry
+from mmzoo.tasks.base import Input, Model, Task
+from mmzoo.tasks.tab import TabContext as TabContract
 from mmzoo.testing import running_app
 from mmzoo.testing.doubles import DoublesPlugin, colour_image, write_tone
-from mmzoo.app import build_app
-from mmzoo.tasks.base import Input, Model, Task
 
 
 def tab_ids(blocks: gr.Blocks) -> list[str]:
@@ -87,6 +89,25 @@ def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
         matches, heat = client.predict("avmatch/loudness", handle_file(str(loud)),
                                        [handle_file(str(black)), handle_file(str(white))], api_name="/avmatch")
         assert matches[0]["image"].endswith("white.png") and heat.endswith(".png")
+
+
+def test_a_tab_runs_its_task_through_mmzoo_run(register_plugin):
+    """Its checks, its model choice, and one rule for the options a tab shows but a model lacks."""
+    register_plugin(DoublesPlugin(), "doubles")
+    with gr.Blocks() as blocks:
+        ui = TabContext(blocks, get_registry().task("text2image"), mmzoo.models("text2image"), {})
+    assert isinstance(ui, TabContract)
+    base, mask = Image.new("RGB", (8, 8), "white"), Image.new("L", (8, 8), 0)
+    mask.paste(255, (0, 0, 4, 8))  # repaint the left half
+    painted = ui.run("text2image/colour", "a blue", image=base, mask=mask, seed=1, steps=30)  # no model takes steps
+    assert painted.mode == "inpaint" and painted.image.getpixel((0, 0)) == (30, 30, 220)
+    assert painted.image.getpixel((7, 0)) == (255, 255, 255)  # task inputs (image, mask) are never dropped
+    with pytest.raises(mmzoo.InvalidInput, match="no option 'steps'"):  # outside the app, an unknown option is an error
+        mmzoo.run("text2image", "a blue", steps=30, model="text2image/colour")
+    with pytest.raises(gr.Error, match="is a 'vqa' model, not a 'text2image' model"):
+        ui.run("vqa/colour", "a blue")
+    with pytest.raises(gr.Error, match="unknown model"):
+        ui.run("text2image/nope", "a blue")
 
 
 class EchoModel(Model):

@@ -107,9 +107,10 @@ class AVMatchTask(Task):
         def match(model_id: str, audio_path: str | None, files: list[str] | None):
             if not audio_path or not files:
                 raise gr.Error("Give a spoken caption and some gallery images.")
-            result = ui.run(model_id, audio=audio_path, images=list(files))
-            best = result.hits[0]
-            overlay = heatmap_overlay(load_image(best.item), result.matchmap) if result.matchmap is not None else None
-            return [(h.item, f"{h.score:.3f}") for h in result.hits], overlay
+            pictures = [ui.image(f) for f in files]
+            result = ui.run(model_id, audio=audio_path, images=pictures)
+            best = pictures[result.hits[0].index]
+            overlay = heatmap_overlay(best, result.matchmap) if result.matchmap is not None else None
+            return [(files[h.index], f"{h.score:.3f}") for h in result.hits], overlay
 
         button.click(match, [model, audio, gallery_in], [gallery_out, heat], api_name="avmatch")

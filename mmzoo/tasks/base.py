@@ -149,6 +149,21 @@ def call_with_options(method: Callable[..., Any], *args: Any, **options: Any) ->
     return method(*args, **options)
 
 
+def drop_unknown_options(task: Task, model: Model, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``inputs`` without the options neither ``task.run`` nor the model's main method takes.
+
+    The app uses it: a tab shows every option of every model of its task (``mmzoo.run`` with
+    ``ignore_unknown_options=True``). Tasks without a ``method``, and methods taking ``**kwargs``,
+    keep every input.
+    """
+    accepted = accepted_options(getattr(model, task.method)) if task.method else None
+    if accepted is None:
+        return inputs
+    params = inspect.signature(task.run).parameters.values()
+    named = {p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return {k: v for k, v in inputs.items() if k in accepted or k in named}
+
+
 def output_paths(path: Path, count: int) -> list[Path]:
     """``path`` for one result; ``stem-0.ext``, ``stem-1.ext``, ... for several."""
     if count == 1:

@@ -93,12 +93,13 @@ class CaptionTask(Task):
         def describe(model_id: str, path: str | None, beam_size: float, max_length: float, how_many: float):
             if not path:
                 raise gr.Error("Upload an image first.")
-            result = ui.run(model_id, path, num_captions=int(how_many), beam_size=int(beam_size),
+            picture = ui.image(path)
+            result = ui.run(model_id, picture, num_captions=int(how_many), beam_size=int(beam_size),
                             max_length=int(max_length))
             text = "\n".join(result.captions)
             if not result.attention or not result.captions:
                 return text, gr.Gallery(value=None, visible=False)
-            frames = attention_overlays(load_image(path), result.captions[0].split(), result.attention)
+            frames = attention_overlays(picture, result.captions[0].split(), result.attention)
             return text, gr.Gallery(value=frames, visible=True)
 
         button.click(describe, [model, image, beam, length, count], [captions, attention], api_name="caption")

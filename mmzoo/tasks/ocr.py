@@ -116,9 +116,10 @@ class OCRTask(Task):
         def read(model_id: str, path: str | None, languages: str, psm_value: int, oem_value: int):
             if not path:
                 raise gr.Error("Upload an image first.")
-            result = ui.run(model_id, path, lang=languages or None, psm=int(psm_value), oem=int(oem_value))
+            picture = ui.image(path)
+            result = ui.run(model_id, picture, lang=languages or None, psm=int(psm_value), oem=int(oem_value))
             rows = [[w.text, round(w.confidence, 1), *w.box] for w in result.words]
-            return result.text, draw_words(load_image(path), result), rows
+            return result.text, draw_words(picture, result), rows
 
         def languages(model_id: str):
             found = ui.load(model_id).languages()

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import gradio as gr
+    from PIL import Image as PILImage
 
 
 @runtime_checkable
 class TabContext(Protocol):
     """What a task's ``build_tab`` gets: its models and safe ways to load and run them.
 
-    ``run`` and ``load`` turn mmzoo errors into a message in the tab (``gr.Error``);
+    ``run``, ``load`` and ``image`` turn mmzoo errors into a message in the tab (``gr.Error``);
     the app keeps serving.
     """
 
@@ -38,6 +39,9 @@ class TabContext(Protocol):
 
     def load(self, model_id: str) -> Any:
         """The loaded model (from the shared cache)."""
+
+    def image(self, upload: Any) -> PILImage.Image:
+        """An uploaded image decoded once, to hand to :meth:`run` and to draw on."""
 
     def open_input(self, name: str, value: Any) -> Any:
         """The task's input ``name`` as ``run`` would open it (e.g. an index folder -> its gallery);
