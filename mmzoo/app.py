@@ -54,8 +54,9 @@ class TabContext:
         with shown_in_tab():
             return api.load(model_id)
 
-    def run(self, model_id: str, *args: Any, **options: Any) -> Any:
+    def run(self, model_id: str | None, *args: Any, **options: Any) -> Any:
         """``mmzoo.run`` this tab's task; options the model does not take are dropped (the UI shows them all)."""
+        model_id = model_id or self.specs[0].id
         with shown_in_tab(model_id):
             spec = get_registry().model(model_id)
             limit = self._limits.setdefault(spec.id, threading.BoundedSemaphore(spec.max_concurrency))
@@ -80,8 +81,9 @@ class TabContext:
             except (gr.Error, MMZooError):  # the run button reports the problem
                 return gr.skip()
 
-        dropdown.change(refresh, [dropdown], [output], show_progress="hidden", queue=False)
-        self.blocks.load(refresh, [dropdown], [output], show_progress="hidden", queue=False)
+        hidden = {"show_progress": "hidden", "queue": False, "api_visibility": "private"}  # not an HTTP endpoint
+        dropdown.change(refresh, [dropdown], [output], **hidden)
+        self.blocks.load(refresh, [dropdown], [output], **hidden)
 
     def examples(self, rows: list[list[Any]], inputs: list[gr.Component]) -> None:
         gr.Examples(rows, inputs, label="Examples")

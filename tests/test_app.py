@@ -13,7 +13,7 @@ from gradio_client.exceptions import AppError
 import mmzoo
 from mmzoo.app import TabContext, build_app
 from mmzoo.plugins import get_registry
-from mmzoo.tasks.base import Input, Model, Task
+from mmzoo.tasks.base import Input, Model, Task, accepted_options
 from mmzoo.tasks.tab import TabContext as TabContract
 from mmzoo.testing import running_app
 from mmzoo.testing.doubles import DoublesPlugin, colour_image, write_tone
@@ -37,15 +37,52 @@ def test_tabs_follow_the_fixed_order(register_plugin):
     assert tab_ids(build_app()) == ["retrieve", "caption", "vqa", "ocr", "tts", "text2image", "avmatch"]
 
 
+#: Each endpoint's parameters, in order: the names mmzoo.run takes for its task, then the model.
+ENDPOINTS = {
+    "/retrieve": ("retrieve", ["text", "image", "images", "k", "model"]),
+    "/retrieve_index": ("retrieve", ["text", "image", "index", "k", "model"]),
+    "/retrieve_texts": ("retrieve", ["text", "image", "texts", "k", "model"]),
+    "/zero_shot": ("retrieve", ["image", "labels", "model"]),
+    "/caption": ("caption", ["image", "num_captions", "beam_size", "max_length", "model"]),
+    "/vqa": ("vqa", ["image", "question", "top_k", "model"]),
+    "/ocr": ("ocr", ["image", "lang", "psm", "oem", "model"]),
+    "/tts": ("tts", ["text", "voice", "rate", "pitch", "model"]),
+    "/text2image": ("text2image", ["prompt", "image", "seed", "model"]),
+    "/avmatch": ("avmatch", ["audio", "images", "model"]),
+}
+
+
+def names_run_takes(task_id: str) -> set[str]:
+    """``model``, the task's inputs, and the options of its default model (``-O`` on the command line)."""
+    task = get_registry().task(task_id)
+    names = {"model"} | {i.name for i in task.inputs}
+    if task.method:
+        names |= accepted_options(getattr(mmzoo.load(mmzoo.models(task_id)[0].id), task.method)) or set()
+    return names
+
+
+def test_each_endpoint_takes_the_names_mmzoo_run_takes(register_plugin):
+    register_plugin(DoublesPlugin(), "doubles")
+    with running_app() as url:
+        info = Client(url, verbose=False, analytics_enabled=False).view_api(print_info=False, return_format="dict")
+    endpoints = info["named_endpoints"]  # only the tasks' (helpers such as menu refreshes are private)
+    assert {name: [p["parameter_name"] for p in e["parameters"]] for name, e in endpoints.items()} \
+        == {name: params for name, (_, params) in ENDPOINTS.items()}
+    for name, (task_id, params) in ENDPOINTS.items():
+        assert set(params) <= names_run_takes(task_id), name
+
+
 def test_ocr_tab(client, ocr_image):
-    text, boxes, words = client.predict("ocr/tesseract", handle_file(str(ocr_image)), "eng", 3, 3, api_name="/ocr")
+    text, boxes, words = client.predict(image=handle_file(str(ocr_image)), lang="eng", psm=3, oem=3,
+                                        model="ocr/tesseract", api_name="/ocr")
     assert text == mmzoo.run("ocr", ocr_image).text
     assert boxes.endswith(".png")
     assert "quick" in [row[0] for row in words["data"]]
 
 
 def test_tts_tab(client):
-    audio_path, mel_path = client.predict("tts/espeak-ng", "hello world", "en-us", 175, 50, api_name="/tts")
+    audio_path, mel_path = client.predict(text="hello world", voice="en-us", rate=175, pitch=50, model="tts/espeak-ng",
+                                          api_name="/tts")
     waveform, rate = soundfile.read(audio_path)
     assert rate == 22050 and 0.5 < len(waveform) / rate < 2.5 and np.abs(waveform).max() > 0.05
     assert mel_path.endswith(".png")
@@ -53,12 +90,14 @@ def test_tts_tab(client):
 
 def test_bad_input_shows_a_message_and_the_app_keeps_serving(client, text_file, ocr_image):
     with pytest.raises(AppError, match="cannot identify image file"):  # Gradio's own check, shown as is
-        client.predict("ocr/tesseract", handle_file(str(text_file)), "eng", 3, 3, api_name="/ocr")
+        client.predict(image=handle_file(str(text_file)), api_name="/ocr")
     with pytest.raises(AppError, match="text is empty"):
-        client.predict("tts/espeak-ng", "   ", "en-us", 175, 50, api_name="/tts")
+        client.predict(text="   ", voice="en-us", api_name="/tts")
     with pytest.raises(AppError, match="not installed"):
-        client.predict("ocr/tesseract", handle_file(str(ocr_image)), "klingon", 3, 3, api_name="/ocr")
-    text, _, _ = client.predict("ocr/tesseract", handle_file(str(ocr_image)), "eng", 3, 3, api_name="/ocr")
+        client.predict(image=handle_file(str(ocr_image)), lang="klingon", api_name="/ocr")
+    with pytest.raises(AppError, match="not in the list of choices"):  # Gradio's check of the model menu
+        client.predict(image=handle_file(str(ocr_image)), model="tts/espeak-ng", api_name="/ocr")
+    text, _, _ = client.predict(image=handle_file(str(ocr_image)), lang="eng", api_name="/ocr")
     assert "quick brown fox" in text
 
 
@@ -71,24 +110,29 @@ def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
     gallery = [handle_file(str(paths[c])) for c in ("red", "green", "blue")]
     with running_app() as url:
         client = Client(url, verbose=False, analytics_enabled=False)
-        hits = client.predict("retrieve/colour", "something green", None, gallery, 2, api_name="/retrieve")
+        hits = client.predict(text="something green", images=gallery, k=2, model="retrieve/colour", api_name="/retrieve")
         assert len(hits) == 2 and hits[0]["image"].endswith("green.png")
         assert float(hits[0]["caption"].split()[0]) > float(hits[1]["caption"].split()[0])  # "0.981 · green.png"
-        text, attention = client.predict("caption/colour", handle_file(str(paths["blue"])), 3, 20, 2,
-                                         api_name="/caption")  # model, image, beam size, max length, count
+        text, attention = client.predict(image=handle_file(str(paths["blue"])), num_captions=2, beam_size=3,
+                                         max_length=20, model="caption/colour", api_name="/caption")
         assert text == "a blue square\nsomething blue"
         assert not attention["value"] and not attention["visible"]  # this double returns no attention
-        answers = client.predict("vqa/colour", handle_file(str(paths["red"])), "what colour?", api_name="/vqa")
-        assert answers["label"] == "red"
-        painted = client.predict("text2image/colour", "a blue picture", None, 7, api_name="/text2image")
+        answers = client.predict(image=handle_file(str(paths["red"])), question="what colour?", top_k=2,
+                                 model="vqa/colour", api_name="/vqa")
+        assert answers["label"] == "red" and [c["label"] for c in answers["confidences"]] == ["red", "yes"]
+        painted = client.predict(prompt="a blue picture", image=None, seed=7, model="text2image/colour",
+                                 api_name="/text2image")
         assert tuple(np.asarray(Image.open(painted))[0, 0]) == (30, 30, 220)
         loud = write_tone(tmp_path / "loud.wav", 0.9)
         black, white = tmp_path / "black.png", tmp_path / "white.png"
         Image.new("RGB", (32, 32), "black").save(black)
         Image.new("RGB", (32, 32), "white").save(white)
-        matches, heat = client.predict("avmatch/loudness", handle_file(str(loud)),
-                                       [handle_file(str(black)), handle_file(str(white))], api_name="/avmatch")
+        matches, heat = client.predict(audio=handle_file(str(loud)), images=[handle_file(str(black)),
+                                       handle_file(str(white))], model="avmatch/loudness", api_name="/avmatch")
         assert matches[0]["image"].endswith("white.png") and heat.endswith(".png")
+        edited = client.predict(prompt="a blue picture", image={"background": handle_file(str(black)), "layers": [],
+                                "composite": None}, model="text2image/colour", api_name="/text2image")
+        assert Image.open(edited).size == (32, 32)  # the uploaded image was edited (a generated one is 64x64)
 
 
 def test_a_tab_runs_its_task_through_mmzoo_run(register_plugin):
@@ -161,5 +205,5 @@ def test_plugin_tasks_get_tabs_after_the_core_and_a_broken_tab_stays_contained(r
     with running_app() as url:
         client = Client(url, verbose=False, analytics_enabled=False)
         assert client.predict("echo/twice", "hey", api_name="/echo") == "heyhey"
-        text, _, _ = client.predict("ocr/tesseract", handle_file(str(ocr_image)), "eng", 3, 3, api_name="/ocr")
+        text, _, _ = client.predict(image=handle_file(str(ocr_image)), model="ocr/tesseract", api_name="/ocr")
         assert "quick brown fox" in text

@@ -56,7 +56,8 @@ def test_example_plugin_wheel_installs_and_uninstalls(tmp_path, ocr_image, fresh
         assert mmzoo.run("palette", ocr_image, colours=3)[0].share > 0.5
         with running_app() as url:
             client = Client(url, verbose=False, analytics_enabled=False)
-            html = client.predict("palette/median-cut", handle_file(str(ocr_image)), 3, api_name="/palette")
+            html = client.predict(image=handle_file(str(ocr_image)), colours=3, model="palette/median-cut",
+                                  api_name="/palette")
             assert "#ffffff" in html
     finally:
         out = mmzoo_cli("uninstall", "mmzoo-palette")

@@ -36,21 +36,24 @@ def caption_score(caption: str) -> float:
 
 def test_every_retrieve_endpoint(client, photos):
     gallery = [handle_file(str(photos / f"{c}.png")) for c in ("red", "green", "blue")]
-    hits = client.predict(COLOUR, "something green", None, gallery, 2, api_name="/retrieve")
+    hits = client.predict(text="something green", images=gallery, k=2, model=COLOUR, api_name="/retrieve")
     assert len(hits) == 2 and hits[0]["image"].endswith("green.png") and "green.png" in hits[0]["caption"]
-    by_image = client.predict(COLOUR, "", handle_file(str(photos / "blue.png")), gallery, 1, api_name="/retrieve")
+    by_image = client.predict(image=handle_file(str(photos / "blue.png")), images=gallery, k=1, model=COLOUR,
+                              api_name="/retrieve")
     assert by_image[0]["image"].endswith("blue.png") and caption_score(by_image[0]["caption"]) == pytest.approx(1.0)
 
     GalleryIndex.build(photos, mmzoo.load(COLOUR))
-    indexed = client.predict(COLOUR, "red", None, str(photos / ".mmzoo-index"), 3, api_name="/retrieve_index")
+    indexed = client.predict(text="red", index=str(photos / ".mmzoo-index"), k=3, model=COLOUR,
+                             api_name="/retrieve_index")
     assert [h["caption"].split(" · ")[1] for h in indexed][0] == "red.png" and len(indexed) == 3
     assert caption_score(indexed[0]["caption"]) > caption_score(indexed[1]["caption"])
 
-    table = client.predict(COLOUR, "", handle_file(str(photos / "green.png")), "a red car\na green tree\n\nblue sky",
-                           2, api_name="/retrieve_texts")
+    table = client.predict(image=handle_file(str(photos / "green.png")), texts="a red car\na green tree\n\nblue sky",
+                           k=2, model=COLOUR, api_name="/retrieve_texts")
     assert table["headers"] == ["rank", "score", "caption"] and table["data"][0][::2] == [1, "a green tree"]
 
-    label = client.predict(COLOUR, handle_file(str(photos / "blue.png")), "red, green, blue", api_name="/zero_shot")
+    label = client.predict(image=handle_file(str(photos / "blue.png")), labels="red, green, blue", model=COLOUR,
+                           api_name="/zero_shot")
     assert label["label"] == "blue"
     assert sum(c["confidence"] for c in label["confidences"]) == pytest.approx(1.0, abs=1e-4)
 
@@ -58,19 +61,20 @@ def test_every_retrieve_endpoint(client, photos):
 def test_errors_show_as_messages_and_the_app_keeps_serving(client, photos, tmp_path):
     gallery = [handle_file(str(photos / "red.png"))]
     with pytest.raises(AppError, match="Type a text query or give a query image"):
-        client.predict(COLOUR, "", None, gallery, 1, api_name="/retrieve")
+        client.predict(images=gallery, model=COLOUR, api_name="/retrieve")
     with pytest.raises(AppError, match="not both"):
-        client.predict(COLOUR, "red", handle_file(str(photos / "red.png")), gallery, 1, api_name="/retrieve")
+        client.predict(text="red", image=handle_file(str(photos / "red.png")), images=gallery, model=COLOUR,
+                       api_name="/retrieve")
     with pytest.raises(AppError, match="Upload some gallery images"):
-        client.predict(COLOUR, "red", None, None, 1, api_name="/retrieve")
+        client.predict(text="red", model=COLOUR, api_name="/retrieve")
     with pytest.raises(AppError, match="no gallery index"):
-        client.predict(COLOUR, "red", None, str(tmp_path), 1, api_name="/retrieve_index")
+        client.predict(text="red", index=str(tmp_path), model=COLOUR, api_name="/retrieve_index")
     GalleryIndex.build(photos, ColourRetrieval())  # built with another model (an unregistered class)
     with pytest.raises(AppError, match="was built with model mmzoo.testing.doubles.ColourRetrieval"):
-        client.predict(COLOUR, "red", None, str(photos), 1, api_name="/retrieve_index")
+        client.predict(text="red", index=str(photos), model=COLOUR, api_name="/retrieve_index")
     with pytest.raises(AppError, match="more than once"):
-        client.predict(COLOUR, handle_file(str(photos / "red.png")), "red, red", api_name="/zero_shot")
+        client.predict(image=handle_file(str(photos / "red.png")), labels="red, red", model=COLOUR, api_name="/zero_shot")
     with pytest.raises(AppError, match="Give the image to label"):
-        client.predict(COLOUR, None, "red, green", api_name="/zero_shot")
-    hits = client.predict(COLOUR, "red", None, gallery, 1, api_name="/retrieve")
+        client.predict(labels="red, green", model=COLOUR, api_name="/zero_shot")
+    hits = client.predict(text="red", images=gallery, k=1, model=COLOUR, api_name="/retrieve")
     assert hits[0]["image"].endswith("red.png")

@@ -74,14 +74,14 @@ class PaletteTask(Task):
         swatches = gr.HTML(label="Palette")
         button = gr.Button("Find colours", variant="primary")
 
-        def find(model_id, path, count):
-            if not path:
+        def find(image, colours=5, model=None):  # named as mmzoo.run names them: the endpoint's parameters
+            if not image:
                 raise gr.Error("Upload an image first.")
             return "".join(
                 f'<div style="display:inline-block;width:64px;height:64px;background:{s.hex}" '
-                f'title="{s.hex} {s.share:.1%}"></div>' for s in ui.run(model_id, path, colours=int(count)))
+                f'title="{s.hex} {s.share:.1%}"></div>' for s in ui.run(model, image, colours=int(colours)))
 
-        button.click(find, [model, image, colours], [swatches], api_name="palette")
+        button.click(find, [image, colours, model], [swatches], api_name="palette")
 
 
 @mmzoo.hookimpl

@@ -104,13 +104,13 @@ class AVMatchTask(Task):
                 gallery_out = gr.Gallery(label="Best matches", columns=3)
                 heat = gr.Image(label="Matchmap of the best match", type="pil", format="png")
 
-        def match(model_id: str, audio_path: str | None, files: list[str] | None):
-            if not audio_path or not files:
+        def match(audio: str | None, images: list[str] | None, model: str | None = None):
+            if not audio or not images:
                 raise gr.Error("Give a spoken caption and some gallery images.")
-            pictures = [ui.image(f) for f in files]
-            result = ui.run(model_id, audio=audio_path, images=pictures)
+            pictures = [ui.image(f) for f in images]
+            result = ui.run(model, audio=audio, images=pictures)
             best = pictures[result.hits[0].index]
             overlay = heatmap_overlay(best, result.matchmap) if result.matchmap is not None else None
-            return [(files[h.index], f"{h.score:.3f}") for h in result.hits], overlay
+            return [(images[h.index], f"{h.score:.3f}") for h in result.hits], overlay
 
-        button.click(match, [model, audio, gallery_in], [gallery_out, heat], api_name="avmatch")
+        button.click(match, [audio, gallery_in, model], [gallery_out, heat], api_name="avmatch")

@@ -90,11 +90,12 @@ class CaptionTask(Task):
                 attention = gr.Gallery(label="Where the model looked for each word", columns=4, height="auto",
                                        elem_id="caption-attention", visible=False)
 
-        def describe(model_id: str, path: str | None, beam_size: float, max_length: float, how_many: float):
-            if not path:
+        def describe(image: str | None, num_captions: float = 1, beam_size: float = 3, max_length: float = 20,
+                     model: str | None = None):
+            if not image:
                 raise gr.Error("Upload an image first.")
-            picture = ui.image(path)
-            result = ui.run(model_id, picture, num_captions=int(how_many), beam_size=int(beam_size),
+            picture = ui.image(image)
+            result = ui.run(model, picture, num_captions=int(num_captions), beam_size=int(beam_size),
                             max_length=int(max_length))
             text = "\n".join(result.captions)
             if not result.attention or not result.captions:
@@ -102,5 +103,5 @@ class CaptionTask(Task):
             frames = attention_overlays(picture, result.captions[0].split(), result.attention)
             return text, gr.Gallery(value=frames, visible=True)
 
-        button.click(describe, [model, image, beam, length, count], [captions, attention], api_name="caption")
+        button.click(describe, [image, count, beam, length, model], [captions, attention], api_name="caption")
         ui.examples([[ui.asset("shapes-example.png")]], [image])

@@ -113,11 +113,11 @@ class OCRTask(Task):
                 words = gr.Dataframe(headers=["word", "confidence", "left", "top", "width", "height"],
                                      label="Words", interactive=False)
 
-        def read(model_id: str, path: str | None, languages: str, psm_value: int, oem_value: int):
-            if not path:
+        def read(image: str | None, lang: str = "eng", psm: int = 3, oem: int = 3, model: str | None = None):
+            if not image:
                 raise gr.Error("Upload an image first.")
-            picture = ui.image(path)
-            result = ui.run(model_id, picture, lang=languages or None, psm=int(psm_value), oem=int(oem_value))
+            picture = ui.image(image)
+            result = ui.run(model, picture, lang=lang or None, psm=int(psm), oem=int(oem))
             rows = [[w.text, round(w.confidence, 1), *w.box] for w in result.words]
             return result.text, draw_words(picture, result), rows
 
@@ -125,6 +125,6 @@ class OCRTask(Task):
             found = ui.load(model_id).languages()
             return gr.Dropdown(choices=found or ["eng"])
 
-        button.click(read, [model, image, lang, psm, oem], [text, boxes, words], api_name="ocr")
+        button.click(read, [image, lang, psm, oem, model], [text, boxes, words], api_name="ocr")
         ui.on_model_change(model, languages, lang)
         ui.examples([[ui.asset("ocr-example.png")]], [image])

@@ -288,14 +288,14 @@ class _RetrieveTab:
                       queue=False, show_progress="hidden", api_visibility="private")
         gr.on([index_path.submit, index_path.blur], self.describe_index, [index_path], [index_info, model],
               queue=False, show_progress="hidden", api_visibility="private")
-        search_images.click(self.search_images, [model, text, image, files, k], [images_out], api_name="retrieve")
-        search_index.click(self.search_index, [model, text, image, index_path, k], [index_out],
+        search_images.click(self.search_images, [text, image, files, k, model], [images_out], api_name="retrieve")
+        search_index.click(self.search_index, [text, image, index_path, k, model], [index_out],
                            api_name="retrieve_index")
-        search_texts.click(self.search_texts, [model, text, image, captions, k], [texts_out],
+        search_texts.click(self.search_texts, [text, image, captions, k, model], [texts_out],
                            api_name="retrieve_texts")
-        classify.click(self.zero_shot, [model, image, labels], [labels_out], api_name="zero_shot")
+        classify.click(self.zero_shot, [image, labels, model], [labels_out], api_name="zero_shot")
 
-    # -- event handlers (also the API endpoints) -------------------------------------------
+    # -- event handlers (also the HTTP endpoints: parameters named as mmzoo.run's) ---------
     @staticmethod
     def query(text: str | None, image: str | None) -> dict[str, Any]:
         import gradio as gr
@@ -305,20 +305,22 @@ class _RetrieveTab:
             raise gr.Error("Type a text query or give a query image (one of them, not both).", print_exception=False)
         return {"text": text} if text else {"image": image}
 
-    def search_images(self, model_id: str, text: str, image: str | None, files: list[str] | None, k: float):
+    def search_images(self, text: str | None = None, image: str | None = None, images: list[str] | None = None,
+                      k: float = 5, model: str | None = None):
         import gradio as gr
 
-        if not files:
+        if not images:
             raise gr.Error("Upload some gallery images first.", print_exception=False)
-        result = self.ui.run(model_id, **self.query(text, image), images=list(files), k=int(k))
+        result = self.ui.run(model, **self.query(text, image), images=list(images), k=int(k))
         return [(hit.item, f"{hit.score:.3f} · {Path(hit.item).name}") for hit in result.hits]
 
-    def search_index(self, model_id: str, text: str, image: str | None, index: str, k: float):
+    def search_index(self, text: str | None = None, image: str | None = None, index: str | None = None, k: float = 5,
+                     model: str | None = None):
         import gradio as gr
 
         if not (index or "").strip():
             raise gr.Error("Give the folder of an index built with `mmzoo index build`.", print_exception=False)
-        result = self.ui.run(model_id, **self.query(text, image), index=index.strip(), k=int(k))
+        result = self.ui.run(model, **self.query(text, image), index=index.strip(), k=int(k))
         shown = []
         for hit in result.hits:  # thumbnails: the app may only serve files from its own folders
             try:
@@ -329,23 +331,25 @@ class _RetrieveTab:
             shown.append((picture, f"{hit.score:.3f} · {Path(hit.item).name}"))
         return shown
 
-    def search_texts(self, model_id: str, text: str, image: str | None, captions: str, k: float):
+    def search_texts(self, text: str | None = None, image: str | None = None, texts: str | None = None, k: float = 5,
+                     model: str | None = None):
+        """``texts``: the gallery captions, one per line."""
         import gradio as gr
 
-        lines = [line.strip() for line in (captions or "").splitlines() if line.strip()]
+        lines = [line.strip() for line in (texts or "").splitlines() if line.strip()]
         if not lines:
             raise gr.Error("Give some captions, one per line.", print_exception=False)
-        result = self.ui.run(model_id, **self.query(text, image), texts=lines, k=int(k))
+        result = self.ui.run(model, **self.query(text, image), texts=lines, k=int(k))
         return [[rank + 1, round(hit.score, 4), hit.item] for rank, hit in enumerate(result.hits)]
 
-    def zero_shot(self, model_id: str, image: str | None, labels: str):
+    def zero_shot(self, image: str | None = None, labels: str | None = None, model: str | None = None):
         import gradio as gr
 
         if not image:
             raise gr.Error("Give the image to label (the image query).", print_exception=False)
         if not (labels or "").strip():
             raise gr.Error("Give some labels, comma-separated: cat, dog, car", print_exception=False)
-        result = self.ui.run(model_id, image=image, labels=labels)
+        result = self.ui.run(model, image=image, labels=labels)
         return {s.label: s.probability for s in result.labels}
 
     def describe_index(self, path: str):

@@ -1,7 +1,9 @@
 """The contract between a task's Gradio tab and the app: what ``Task.build_tab(ui)`` may use.
 
 It lives here, below the app, so that tasks and plugins write tabs without importing
-:mod:`mmzoo.app` (which implements it).
+:mod:`mmzoo.app` (which implements it). A tab's event handlers are also its HTTP endpoints:
+name their parameters as ``mmzoo.run`` names the task's inputs (``image``, ``question``, ...),
+with ``model`` last, so a program calls ``client.predict(image=..., question=..., api_name="/vqa")``.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ class TabContext(Protocol):
     def model_dropdown(self) -> gr.Dropdown:
         """The model menu (its value is a model id)."""
 
-    def run(self, model_id: str, *args: Any, **options: Any) -> Any:
+    def run(self, model_id: str | None, *args: Any, **options: Any) -> Any:
         """``mmzoo.run(task, *args, model=model_id, **options)``; options the model does not take are
         dropped (a tab shows every option of every model), and each model runs at most
-        ``ModelSpec.max_concurrency`` requests at once."""
+        ``ModelSpec.max_concurrency`` requests at once. None: the tab's first model (the default)."""
 
     def load(self, model_id: str) -> Any:
         """The loaded model (from the shared cache)."""

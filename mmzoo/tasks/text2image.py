@@ -98,15 +98,16 @@ class TextToImageTask(Task):
             with gr.Column():
                 output = gr.Image(label="Result", type="pil", format="png")
 
-        def draw(model_id: str, text: str, edited: dict | None, seed_value: float):
-            image = mask = None
-            if edited and edited.get("background") is not None:
-                image = edited["background"].convert("RGB")
-                layers = [layer for layer in edited.get("layers") or [] if layer is not None]
+        def draw(prompt: str, image: dict | None = None, seed: float = 0, model: str | None = None):
+            """``image``: the editor's value; its background is the image to edit, its painted layer the mask."""
+            picture = mask = None
+            if image and image.get("background") is not None:
+                picture = image["background"].convert("RGB")
+                layers = [layer for layer in image.get("layers") or [] if layer is not None]
                 if layers:  # anything painted becomes the inpainting mask
                     alpha = layers[0].getchannel("A")
                     mask = alpha.point(lambda a: 255 if a else 0) if alpha.getbbox() else None
-            result = ui.run(model_id, text, image=image, mask=mask, seed=int(seed_value))
+            result = ui.run(model, prompt, image=picture, mask=mask, seed=int(seed))
             return result.image
 
-        button.click(draw, [model, prompt, editor, seed], [output], api_name="text2image")
+        button.click(draw, [prompt, editor, seed, model], [output], api_name="text2image")

@@ -95,14 +95,14 @@ class TTSTask(Task):
                 audio = gr.Audio(label="Speech", type="numpy", format="wav", elem_id="tts-audio")
                 mel = gr.Image(label="Mel spectrogram", type="pil", format="png")
 
-        def speak(model_id: str, words: str, voice_name: str | None, rate_wpm: float, pitch_value: float):
-            speech = ui.run(model_id, words, voice=voice_name or None, rate=int(rate_wpm), pitch=int(pitch_value))
+        def speak(text: str, voice: str | None = None, rate: float = 175, pitch: float = 50, model: str | None = None):
+            speech = ui.run(model, text, voice=voice or None, rate=int(rate), pitch=int(pitch))
             return (speech.sample_rate, speech.waveform), spectrogram_image(speech.mel_spectrogram())
 
         def voices(model_id: str):
             loaded = ui.load(model_id)
             return gr.Dropdown(choices=loaded.voices(), value=loaded.default_voice)
 
-        button.click(speak, [model, text, voice, rate, pitch], [audio, mel], api_name="tts")
+        button.click(speak, [text, voice, rate, pitch, model], [audio, mel], api_name="tts")
         ui.on_model_change(model, voices, voice)
         ui.examples([["Hello world, this is mmzoo."], ["The quick brown fox jumps over the lazy dog."]], [text])

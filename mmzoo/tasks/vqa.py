@@ -78,17 +78,18 @@ class VQATask(Task):
                 model = ui.model_dropdown()
                 image = gr.Image(type="filepath", label="Image", elem_id="vqa-image")
                 question = gr.Textbox(label="Question", placeholder="what color is the circle?", elem_id="vqa-question")
+                top_k = gr.Slider(1, 10, value=5, step=1, label="Answers", elem_id="vqa-top-k")
                 button = gr.Button("Answer", variant="primary", elem_id="vqa-button")
             with gr.Column():
-                answers = gr.Label(label="Answers", num_top_classes=5, elem_id="vqa-answers")
+                answers = gr.Label(label="Answers", num_top_classes=10, elem_id="vqa-answers")
 
-        def ask(model_id: str, path: str | None, text: str):
-            if not path:
+        def ask(image: str | None, question: str, top_k: float = 5, model: str | None = None):
+            if not image:
                 raise gr.Error("Upload an image first.")
-            if not (text or "").strip():
+            if not (question or "").strip():
                 raise gr.Error("Type a question first.")
-            result = ui.run(model_id, path, text, top_k=5)
+            result = ui.run(model, image, question, top_k=int(top_k))
             return {a.text: a.score for a in result.answers}
 
-        button.click(ask, [model, image, question], [answers], api_name="vqa")
+        button.click(ask, [image, question, top_k, model], [answers], api_name="vqa")
         ui.examples([[ui.asset("shapes-example.png"), q] for q in EXAMPLE_QUESTIONS], [image, question])
