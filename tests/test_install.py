@@ -128,7 +128,8 @@ def test_broken_plugins_are_listed_and_nothing_else_breaks(tmp_path, ocr_image, 
         plugins.reset()
         with running_app() as url:
             client = Client(url, verbose=False, analytics_enabled=False)
-            text, _, _ = client.predict("ocr/tesseract", handle_file(str(ocr_image)), "eng", 3, 3, api_name="/ocr")
+            text, _, _ = client.predict(image=handle_file(str(ocr_image)), lang="eng", psm=3, oem=3,
+                                        model="ocr/tesseract", api_name="/ocr")
             assert "quick brown fox" in text
     finally:
         out = mmzoo_cli("uninstall", "mmzoo-broken-example")
