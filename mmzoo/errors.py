@@ -39,6 +39,10 @@ class PluginError(MMZooError):
     """A plugin failed to import or registered something invalid."""
 
 
+class Cancelled(MMZooError):
+    """The caller stopped a long run (e.g. the app's Stop button) before it finished."""
+
+
 __all__ = [
     "MMZooError",
     "InvalidInput",
@@ -48,4 +52,5 @@ __all__ = [
     "WeightsUnavailable",
     "MissingDependency",
     "PluginError",
+    "Cancelled",
 ]

@@ -1,14 +1,20 @@
-"""``text2image``: prompt -> image; image + prompt -> edited image; image + mask + prompt -> inpainted."""
+"""``text2image``: prompt -> image; image + prompt -> edited image; image + mask + prompt -> inpainted.
+
+The task picks the seeds (a random one when none is given; image ``i`` of a run gets ``seed + i``,
+as the popular web UIs do), so every image can be made again alone from its own seed.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from ..errors import InvalidInput
-from ..media import check_text, load_image
-from .base import Input, Model, Task, as_batch, call_with_options, output_paths, unbatch
+from ..media import check_int, check_text, load_image
+from .base import Input, Model, Task, accepted_options, as_batch, call_with_options, output_paths, unbatch
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -16,6 +22,8 @@ if TYPE_CHECKING:
     from .tab import TabContext
 
 MODES = ("generate", "edit", "inpaint")
+MAX_IMAGES = 16  # images per run
+MAX_SEED = 2**32 - 1
 
 
 @dataclass
@@ -24,21 +32,32 @@ class GeneratedImage:
     prompt: str
     mode: str = "generate"
     seed: int | None = None
+    #: what made it, as the model used it: model, revision, steps, guidance_scale, scheduler,
+    #: negative_prompt, strength, width, height (the keys a model has)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    score: float | None = None  # similarity to the prompt, when the run was re-ranked
 
     def to_dict(self) -> dict[str, Any]:
-        return {"prompt": self.prompt, "mode": self.mode, "seed": self.seed, "size": list(self.image.size)}
+        return {"prompt": self.prompt, "mode": self.mode, "seed": self.seed, "size": list(self.image.size),
+                "parameters": self.parameters, "score": self.score}
 
 
 class TextToImageModel(Model):
     """Interface of image generators. ``modes`` says which of generate/edit/inpaint it does.
 
-    ``images`` and ``masks`` are None or aligned with ``prompts``; a mask is mode "L", white = repaint.
+    ``generate`` makes one image per prompt, image ``i`` from ``seeds[i]`` (the same seed gives the
+    same image). ``images`` and ``masks`` are None or aligned with ``prompts``; a mask is mode "L",
+    white = repaint. A model that denoises step by step may also take ``progress`` (called as
+    ``progress(step, total)`` after each step of the batch) and ``stop`` (a ``threading.Event``:
+    when it is set, stop and raise :class:`mmzoo.errors.Cancelled`). Its own options (steps,
+    guidance_scale, negative_prompt, scheduler, strength, width, height, ...) are keyword-only.
     """
 
     modes: ClassVar[tuple[str, ...]] = ("generate",)
+    schedulers: ClassVar[tuple[str, ...]] = ()  # names its ``scheduler=`` option takes
 
-    def generate(self, prompts: list[str], *, images: list[PILImage.Image] | None = None,
-                 masks: list[PILImage.Image] | None = None, seed: int | None = None) -> list[GeneratedImage]:
+    def generate(self, prompts: list[str], *, seeds: list[int], images: list[PILImage.Image] | None = None,
+                 masks: list[PILImage.Image] | None = None) -> list[GeneratedImage]:
         raise NotImplementedError
 
 
@@ -53,12 +72,19 @@ class TextToImageTask(Task):
         Input("prompt", "text", "what to draw", positional=True),
         Input("image", "image", "image to edit (edit/inpaint)", required=False),
         Input("mask", "image", "mask of the region to repaint, white = repaint (inpaint)", required=False),
-        Input("seed", "int", "random seed", required=False),
+        Input("seed", "int", "random seed (default: a random one; image i gets seed + i)", required=False),
+        Input("num_images", "int", "images per prompt", required=False),
     )
 
     def run(self, model: TextToImageModel, prompt: Any, *, image: Any = None, mask: Any = None,
-            **options: Any) -> GeneratedImage | list[GeneratedImage]:
+            seed: int | None = None, num_images: int = 1, progress: Callable[[int, int], None] | None = None,
+            stop: threading.Event | None = None, **options: Any) -> GeneratedImage | list[GeneratedImage]:
+        """One image for one prompt; a list for a list of prompts or ``num_images`` > 1."""
         prompts, was_list = as_batch(prompt, check_text, "prompt")
+        num_images = check_int("num_images", num_images, 1, MAX_IMAGES)
+        seed = secrets.randbelow(MAX_SEED - MAX_IMAGES) if seed is None else check_int("seed", seed, 0, MAX_SEED)
+        prompts = [p for p in prompts for _ in range(num_images)]
+        options["seeds"] = [(seed + i) % (MAX_SEED + 1) for i in range(len(prompts))]
         mode = "inpaint" if mask is not None else "edit" if image is not None else "generate"
         if mask is not None and image is None:
             raise InvalidInput("a mask needs the image it applies to (image=...)")
@@ -73,7 +99,11 @@ class TextToImageTask(Task):
                     raise InvalidInput(f"mask is {mask_image.size[0]}x{mask_image.size[1]} but the image is "
                                        f"{init.size[0]}x{init.size[1]}")
                 options["masks"] = [mask_image] * len(prompts)
-        return unbatch(call_with_options(model.generate, prompts, **options), was_list)
+        accepted = accepted_options(model.generate)
+        for name, hook in (("progress", progress), ("stop", stop)):  # only to models that take them
+            if hook is not None and (accepted is None or name in accepted):
+                options[name] = hook
+        return unbatch(call_with_options(model.generate, prompts, **options), was_list or num_images > 1)
 
     def save(self, result: Any, path: Path) -> list[Path]:
         if path.suffix == ".json":

@@ -61,7 +61,7 @@ class ColourPainter(TextToImageModel):
 
     modes = ("generate", "edit", "inpaint")
 
-    def generate(self, prompts, *, images=None, masks=None, seed: int | None = None):
+    def generate(self, prompts, *, seeds, images=None, masks=None):
         out = []
         for i, prompt in enumerate(prompts):
             colour = next((c for c in COLOURS if c in prompt), "red")
@@ -69,7 +69,7 @@ class ColourPainter(TextToImageModel):
             paint = Image.new("RGB", base.size, COLOURS[colour])
             mask = masks[i] if masks else Image.new("L", base.size, 255)
             out.append(GeneratedImage(Image.composite(paint, base, mask), prompt,
-                                      "inpaint" if masks else "edit" if images else "generate", seed))
+                                      "inpaint" if masks else "edit" if images else "generate", seeds[i]))
         return out
 
 
