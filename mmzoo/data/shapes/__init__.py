@@ -25,7 +25,7 @@ from .formats import JSON_INDENT, SPLITS, VERSION, image_id
 from .language import NUMBER_WORDS, Template, captions
 from .pages import FONT_DIR, FONTS, MAX_TEXT_WIDTH, PUNCTUATION, WORDS, check_fonts, ocr_page, random_text, render_page
 from .rendering import SUPERSAMPLE, render
-from .scenes import COLOURS, RADIUS, SHAPES, SIZES, Background, Obj, Scene, radius, random_scene
+from .scenes import COLOURS, HELD_OUT_PAIRS, RADIUS, SHAPES, SIZES, Background, Obj, Scene, radius, random_scene
 from .speech import SAMPLE_RATE, VOICES, Speech, espeak_program, synthesise
 from .vqa import QA, questions
 from .writers import OUTPUTS, PNG_OPTIONS, generate, split_of, split_sizes
@@ -34,6 +34,7 @@ __all__ = [
     "generate", "split_sizes", "split_of", "example", "Example", "image_id", "VERSION", "SPLITS",
     "OUTPUTS", "PNG_OPTIONS", "JSON_INDENT",
     "Obj", "Background", "Scene", "random_scene", "radius", "SHAPES", "COLOURS", "SIZES", "RADIUS",
+    "HELD_OUT_PAIRS",
     "render", "SUPERSAMPLE",
     "captions", "Template", "NUMBER_WORDS", "tokenize",
     "QA", "questions",

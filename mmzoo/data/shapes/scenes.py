@@ -23,6 +23,9 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "brown": (130, 80, 35),
 }
 SIZES = ("small", "large")
+#: Colour-shape pairs a generative model trained on Shapes never sees named in training, so its
+#: evaluation can report how it draws combinations it was not shown (one per colour and shape).
+HELD_OUT_PAIRS = (("red", "star"), ("blue", "triangle"), ("green", "hexagon"), ("yellow", "diamond"))
 RADIUS = {"small": 0.085, "large": 0.15}  # circumscribed radius as a fraction of the canvas side
 
 
