@@ -176,6 +176,17 @@ def check_int(name: str, value: Any, low: int, high: int) -> int:
     return number
 
 
+def check_float(name: str, value: Any, low: float, high: float) -> float:
+    """A finite number within [low, high] (strings such as "7.5" accepted), else InvalidInput."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a number {low:g}-{high:g}, got {value!r}") from None
+    if not low <= number <= high:  # also false for NaN
+        raise InvalidInput(f"{name} must be {low:g}-{high:g}, got {value}")
+    return number
+
+
 def check_text(value: Any, what: str = "text", *, max_chars: int = 10_000) -> str:
     """A non-empty string of reasonable length, stripped."""
     if not isinstance(value, str):

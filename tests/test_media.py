@@ -68,3 +68,12 @@ def test_text_checks():
             check_text(bad)
     with pytest.raises(InvalidInput, match="too long"):
         check_text("x" * 20_000)
+
+
+def test_check_float_takes_numbers_in_range_only():
+    from mmzoo.media import check_float
+
+    assert check_float("guidance_scale", "7.5", 0, 30) == 7.5
+    for bad in ("nan", float("inf"), 31, -1, "lots", None):
+        with pytest.raises(InvalidInput, match="guidance_scale"):
+            check_float("guidance_scale", bad, 0, 30)

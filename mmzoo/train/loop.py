@@ -77,7 +77,7 @@ class Recipe:
 
     model: torch.nn.Module
     samples: Sequence[Any]
-    metric: str = "loss"  # a key of validate()'s metrics; higher is better, except for "loss"
+    metric: str = "loss"  # a key of validate()'s metrics; higher is better, except for names ending in "loss"
     min_batch: int = 1  # smaller batches (the last of an epoch) are skipped
 
     def loss(self, batch: list[Any]) -> torch.Tensor:
@@ -182,7 +182,7 @@ def _batches(samples: Sequence[Any], size: int, minimum: int, rng: random.Random
 def is_better(metric: str, value: float, best: float | None) -> bool:
     if best is None or math.isnan(best):
         return not math.isnan(value)
-    return value < best if metric == "loss" else value > best
+    return value < best if metric.endswith("loss") else value > best
 
 
 class RunFolder:
