@@ -29,7 +29,8 @@ def client(app_url):
 
 
 def test_only_tasks_with_models_get_tabs():
-    assert tab_ids(build_app()) == ["retrieve", "caption", "vqa", "ocr", "tts"]  # caption, vqa: mmzoo-classic-vl
+    # caption, vqa: mmzoo-classic-vl; text2image: mmzoo-diffusers; avmatch has no model yet
+    assert tab_ids(build_app()) == ["retrieve", "caption", "vqa", "ocr", "tts", "text2image"]
 
 
 def test_tabs_follow_the_fixed_order(register_plugin):
@@ -200,7 +201,7 @@ class TaskPlugin:
 def test_plugin_tasks_get_tabs_after_the_core_and_a_broken_tab_stays_contained(register_plugin, ocr_image):
     register_plugin(TaskPlugin(), "echo-plugin")
     blocks = build_app()
-    assert tab_ids(blocks) == ["retrieve", "caption", "vqa", "ocr", "tts", "echo", "broken"]
+    assert tab_ids(blocks) == ["retrieve", "caption", "vqa", "ocr", "tts", "text2image", "echo", "broken"]
     assert mmzoo.run("echo", "ab", times=3) == "ababab"
     with running_app() as url:
         client = Client(url, verbose=False, analytics_enabled=False)

@@ -48,19 +48,22 @@ def test_vqa_broadcasts_one_image_over_questions():
         mmzoo.run("vqa", [colour_image("red")] * 2, ["a?", "b?", "c?"], model="vqa/colour")
 
 
+PAINTER = "text2image/colour"  # the test double (the default is the Shapes diffusion model)
+
+
 def test_text2image_generate_edit_inpaint(tmp_path):
-    assert mmzoo.run("text2image", "a green field").image.getpixel((0, 0)) == (30, 200, 30)
+    assert mmzoo.run("text2image", "a green field", model=PAINTER).image.getpixel((0, 0)) == (30, 200, 30)
     base = Image.new("RGB", (64, 64), "white")
     mask = Image.new("L", (64, 64), 0)
     mask.paste(255, (0, 0, 32, 64))  # repaint the left half only
-    out = mmzoo.run("text2image", "make it blue", image=base, mask=mask)
+    out = mmzoo.run("text2image", "make it blue", image=base, mask=mask, model=PAINTER)
     assert out.mode == "inpaint" and out.image.getpixel((5, 5)) == (30, 30, 220)
     assert out.image.getpixel((60, 5)) == (255, 255, 255)
     with pytest.raises(mmzoo.InvalidInput, match="mask is 8x8 but the image is 64x64"):
-        mmzoo.run("text2image", "x", image=base, mask=Image.new("L", (8, 8)))
+        mmzoo.run("text2image", "x", image=base, mask=Image.new("L", (8, 8)), model=PAINTER)
     with pytest.raises(mmzoo.InvalidInput, match="needs the image"):
-        mmzoo.run("text2image", "x", mask=mask)
-    saved = get_registry().task("text2image").save(mmzoo.run("text2image", ["a red", "a blue"]), tmp_path / "out.png")
+        mmzoo.run("text2image", "x", mask=mask, model=PAINTER)
+    saved = get_registry().task("text2image").save(mmzoo.run("text2image", ["a red", "a blue"], model=PAINTER), tmp_path / "out.png")
     assert [p.name for p in saved] == ["out-0.png", "out-1.png"] and all(p.exists() for p in saved)
 
 
