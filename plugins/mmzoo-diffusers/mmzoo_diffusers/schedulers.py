@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mmzoo.errors import InvalidInput
+from mmzoo.errors import InvalidInput, MissingDependency
+from mmzoo.weights import first_line
 
 DEFAULT = "default"  # the scheduler the pipeline ships with (PNDM for Stable Diffusion 1.x)
 SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -33,7 +34,10 @@ def make(name: str, shipped: Any) -> Any:
     import diffusers
 
     class_name, extra = SCHEDULERS[name]
-    return getattr(diffusers, class_name).from_config(shipped.config, **extra)
+    try:
+        return getattr(diffusers, class_name).from_config(shipped.config, **extra)
+    except ImportError as exc:  # diffusers' stand-in for a class whose extra package is missing (LMS: scipy)
+        raise MissingDependency(f"scheduler {name!r} needs a package diffusers did not find ({first_line(exc)})") from None
 
 
 def name_of(scheduler: Any) -> str:
