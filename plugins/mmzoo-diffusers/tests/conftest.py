@@ -45,19 +45,6 @@ def mask() -> Image.Image:
     return Image.fromarray(array, mode="L")
 
 
-@pytest.fixture
-def offline(monkeypatch, tmp_path):
-    """An empty Hugging Face cache and no network."""
-    from huggingface_hub import constants
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    mmzoo.clear_cache()
-    yield tmp_path / "hub"
-    mmzoo.clear_cache()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _unload():
     yield

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ import torch
 
 import mmzoo
 from mmzoo.errors import InvalidInput, WeightsUnavailable
+from mmzoo.testing import mmzoo_cli
 from mmzoo_diffusers.catalog import CATALOG
 from mmzoo_diffusers.hub import incomplete, wanted
 
@@ -41,33 +40,30 @@ def test_registered_with_pins_and_licences():
     assert mmzoo.models("text2image")[0].id == "text2image/shapes-diffusion"  # still the default
 
 
-def test_listing_models_imports_no_torch():
-    code = ("import sys, mmzoo; ids = [m.id for m in mmzoo.models('text2image')]; "
-            "assert 'text2image/sd-1.5' in ids, ids; "
-            "assert not {'torch', 'diffusers', 'transformers'} & set(sys.modules), 'heavy import'")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+def test_mmzoo_models_imports_no_torch():
+    """`mmzoo models` imports the plugin module; -X importtime lists every module it imported."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "mmzoo", "models", "--task", "text2image"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in out.stderr.splitlines() if "|" in line}
+    assert "mmzoo_diffusers" in imported and "text2image/sd-1.5" in out.stdout
+    assert not {"torch", "diffusers", "transformers", "huggingface_hub"} & imported
 
 
 @pytest.mark.parametrize("model_id", IDS)
-def test_hub_id_offline_names_mmzoo_download(offline, model_id):
-    start = time.perf_counter()
-    with pytest.raises(WeightsUnavailable) as caught:
-        mmzoo.load(model_id, device="cpu")
-    assert time.perf_counter() - start < 5
-    message, hub = str(caught.value), CATALOG[model_id]
-    assert f"mmzoo download {model_id}" in message and hub.repo in message and hub.revision in message
-    assert "MB" in message and "weights=" in message
+def test_offline_load_and_download_fail_in_seconds_naming_mmzoo_download(hf_offline, model_id):
+    spec, hub = next(s for s in mmzoo.models("text2image") if s.id == model_id), CATALOG[model_id]
+    for attempt in (lambda: mmzoo.load(model_id, device="cpu"), lambda: spec.resolve_factory().download(spec)):
+        start = time.perf_counter()
+        with pytest.raises(WeightsUnavailable) as caught:
+            attempt()
+        assert time.perf_counter() - start < 5  # before torch and diffusers are even imported
+        needles = (f"mmzoo download {model_id}` (about {hub.size_mb:.0f} MB)", hub.repo, hub.revision, "weights=<")
+        assert all(needle in str(caught.value) for needle in needles), str(caught.value)
 
 
-def test_download_offline_is_weights_unavailable(offline):
-    spec = next(s for s in mmzoo.models("text2image") if s.id == "text2image/bk-sdm-tiny")
-    with pytest.raises(WeightsUnavailable, match="mmzoo download text2image/bk-sdm-tiny"):
-        spec.resolve_factory().download(spec)
-
-
-def test_cached_snapshot_loads_offline_like_the_folder(offline, sd_folder):
+def test_cached_snapshot_loads_offline_like_the_folder(hf_offline, sd_folder):
     """A snapshot of the pinned revision in the cache is all the hub id needs: no network call."""
-    shutil.copytree(sd_folder, snapshot(offline, "text2image/bk-sdm-tiny"))
+    shutil.copytree(sd_folder, snapshot(hf_offline, "text2image/bk-sdm-tiny"))
     model = mmzoo.load("text2image/bk-sdm-tiny", device="cpu")
     reference = mmzoo.load("text2image/bk-sdm-tiny", weights=sd_folder, device="cpu")
     made = mmzoo.run("text2image", "a red circle", model=model, seed=4, steps=2)
@@ -78,39 +74,24 @@ def test_cached_snapshot_loads_offline_like_the_folder(offline, sd_folder):
     assert "cached at" in model.download(model.spec)  # already there: nothing fetched
 
 
-@pytest.fixture
-def fresh_machine(tmp_path):
-    """A machine with an empty cache whose hub is unreachable (a port nothing listens on), HF_HUB_OFFLINE unset."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")}
-    return {**env, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": f"http://127.0.0.1:{port}"}
-
-
-def mmzoo_cli(env, *args):
-    return subprocess.run([sys.executable, "-m", "mmzoo", *map(str, args)], env=env, capture_output=True, text=True,
-                          timeout=120)
-
-
 @pytest.mark.parametrize("command", [["run", "text2image", "a red circle", "-m", "text2image/sd-1.5", "-o", "x.png"],
                                      ["download", "text2image/sd-1.5"]])
-def test_unreachable_hub_fails_in_seconds(fresh_machine, tmp_path, command):
+def test_unreachable_hub_fails_in_seconds(unreachable_hub, tmp_path, command):
     """The hub library alone retries for ~25 s before giving up; mmzoo asks once, for at most 5 s."""
     start = time.perf_counter()
-    out = mmzoo_cli(fresh_machine, *[tmp_path / arg if arg == "x.png" else arg for arg in command])
+    out = mmzoo_cli(unreachable_hub, *[tmp_path / arg if arg == "x.png" else arg for arg in command])
     assert time.perf_counter() - start < 15, out.stderr
     assert out.returncode == 2 and out.stderr.startswith("error: text2image/sd-1.5: "), out.stderr
     assert "`mmzoo download text2image/sd-1.5` (about 5480 MB)" in out.stderr and "unreachable" in out.stderr
 
 
-def test_models_shows_download_until_the_snapshot_is_cached(fresh_machine, sd_folder):
+def test_models_shows_download_until_the_snapshot_is_cached(unreachable_hub, sd_folder):
     def rows():
-        out = mmzoo_cli(fresh_machine, "models", "--task", "text2image", "--json").stdout
+        out = mmzoo_cli(unreachable_hub, "models", "--task", "text2image", "--json").stdout
         return {r["id"]: r for r in json.loads(out)}
 
     assert rows()["text2image/sd-1.5"]["status"] == "download 5480 MB"
-    shutil.copytree(sd_folder, snapshot(Path(fresh_machine["HF_HOME"]) / "hub", "text2image/sd-1.5"))
+    shutil.copytree(sd_folder, snapshot(Path(unreachable_hub["HF_HOME"]) / "hub", "text2image/sd-1.5"))
     after = rows()
     assert after["text2image/sd-1.5"]["status"] == "ready" and after["text2image/bk-sdm-tiny"]["status"] != "ready"
 
