@@ -12,6 +12,9 @@ Installed with mmzoo (entry point ``pytest11``), so any test folder gets them wi
   :func:`open_tab` opens a page of the app on one of its tabs.
 - ``artifacts``: the folder screenshots go to (``MMZOO_ARTIFACTS``, default ``artifacts/`` in the
   pytest root); :func:`asset` is the path of a file shipped in ``mmzoo/assets``.
+- ``hf_offline``: an empty Hugging Face hub cache (yielded) and ``HF_HUB_OFFLINE=1``, in this process.
+- ``unreachable_hub``: the environment of a fresh machine for a subprocess: an empty ``HF_HOME`` and a
+  hub endpoint nothing listens on (``HF_HUB_OFFLINE`` unset); :func:`mmzoo_cli` runs ``mmzoo`` in it.
 
 :mod:`mmzoo.testing.doubles` holds small deterministic models for the tasks (test doubles).
 Nothing here imports torch or gradio until a fixture needs it.
@@ -23,6 +26,8 @@ import contextlib
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -106,6 +111,35 @@ def shapes_world(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path
         return made[key]
 
     return world
+
+
+@pytest.fixture
+def hf_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """An empty Hugging Face hub cache (the folder is yielded) and no network, in this process."""
+    import mmzoo
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # huggingface_hub read both at import time
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    mmzoo.clear_cache()
+    yield tmp_path / "hub"
+    mmzoo.clear_cache()
+
+
+@pytest.fixture
+def unreachable_hub(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine with an empty Hugging Face cache (``HF_HOME``) whose hub is unreachable:
+    a loopback port nothing listens on, so no download can start even where there is internet, and
+    ``HF_HUB_OFFLINE`` unset (what a real user without network has). For subprocesses (:func:`mmzoo_cli`)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")}
+    return {**env, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
+
+
+def mmzoo_cli(env: dict[str, str], *args: Any, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m mmzoo ARGS`` in ``env``; its exit status, stdout and stderr."""
+    return subprocess.run([sys.executable, "-m", "mmzoo", *map(str, args)], env=env, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,22 +15,10 @@ import torch
 
 import mmzoo
 from mmzoo.errors import InvalidInput, WeightsUnavailable
+from mmzoo.testing import mmzoo_cli
 from mmzoo_transformers.catalog import CATALOG
 
 IDS = ["caption/blip-base", "caption/git-base-coco", "caption/vit-gpt2", "vqa/blip-vqa-base", "vqa/vilt-b32-vqa"]
-
-
-@pytest.fixture
-def offline(monkeypatch, tmp_path):
-    """An empty Hugging Face cache and no network."""
-    from huggingface_hub import constants
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    mmzoo.clear_cache()
-    yield tmp_path / "hub"
-    mmzoo.clear_cache()
 
 
 def test_registered_with_pins_and_no_default():
@@ -53,7 +39,7 @@ def test_listing_models_imports_no_torch():
 
 
 @pytest.mark.parametrize("model_id", IDS)
-def test_hub_id_offline_names_mmzoo_download(offline, model_id):
+def test_hub_id_offline_names_mmzoo_download(hf_offline, model_id):
     with pytest.raises(WeightsUnavailable) as caught:
         mmzoo.load(model_id, device="cpu")
     message = str(caught.value)
@@ -62,16 +48,16 @@ def test_hub_id_offline_names_mmzoo_download(offline, model_id):
     assert "MB" in message and "weights=" in message
 
 
-def test_download_offline_is_weights_unavailable(offline):
+def test_download_offline_is_weights_unavailable(hf_offline):
     spec = next(s for s in mmzoo.models("caption") if s.id == "caption/git-base-coco")
     with pytest.raises(WeightsUnavailable, match="mmzoo download caption/git-base-coco"):
         spec.resolve_factory().download(spec)
 
 
-def test_cached_hub_snapshot_loads_offline(offline, git_folder, images):
+def test_cached_hub_snapshot_loads_offline(hf_offline, git_folder, images):
     """A snapshot of the pinned revision in the cache is all the hub id needs: no network call."""
     hub = CATALOG["caption/git-base-coco"]
-    snapshot = offline / f"models--{hub.repo.replace('/', '--')}" / "snapshots" / hub.revision
+    snapshot = hf_offline / f"models--{hub.repo.replace('/', '--')}" / "snapshots" / hub.revision
     shutil.copytree(git_folder, snapshot)
     model = mmzoo.load("caption/git-base-coco", device="cpu")
     reference = mmzoo.load("caption/git-base-coco", weights=git_folder, device="cpu")
@@ -79,36 +65,20 @@ def test_cached_hub_snapshot_loads_offline(offline, git_folder, images):
     assert "cached at" in model.download(model.spec)  # already cached: nothing fetched
 
 
-@pytest.fixture
-def fresh_machine(tmp_path):
-    """The environment of a machine with an empty Hugging Face cache whose hub is unreachable (a port nothing
-    listens on, so no download can start even where there is internet), HF_HUB_OFFLINE not set."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")}
-    return {**env, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": f"http://127.0.0.1:{port}"}
-
-
-def mmzoo_cli(env, *args):
-    return subprocess.run([sys.executable, "-m", "mmzoo", *map(str, args)], env=env, capture_output=True, text=True,
-                          timeout=120)
-
-
-def test_models_tells_shipped_from_downloadable_and_sees_the_cache(fresh_machine, blip_folder):
-    rows = {r["id"]: r for r in json.loads(mmzoo_cli(fresh_machine, "models", "--task", "caption", "--json").stdout)}
+def test_models_tells_shipped_from_downloadable_and_sees_the_cache(unreachable_hub, blip_folder):
+    rows = {r["id"]: r for r in json.loads(mmzoo_cli(unreachable_hub, "models", "--task", "caption", "--json").stdout)}
     assert rows["caption/shapes-sat"]["status"] == "ready" and rows["caption/shapes-sat"]["ready"]
     blip = rows["caption/blip-base"]
     assert (blip["status"], blip["ready"], blip["download_mb"]) == ("download 990 MB", False, 990)
     assert blip["hint"] == "mmzoo download caption/blip-base" and blip["weights"]["size_mb"] == 990
-    table = mmzoo_cli(fresh_machine, "models", "--task", "caption").stdout
+    table = mmzoo_cli(unreachable_hub, "models", "--task", "caption").stdout
     assert [line.split()[2:5] for line in table.splitlines() if "caption/blip-base" in line] == [
         ["download", "990", "MB"]]
 
     hub = CATALOG["caption/blip-base"]
-    shutil.copytree(blip_folder, Path(fresh_machine["HF_HOME"]) / "hub" / f"models--{hub.repo.replace('/', '--')}"
+    shutil.copytree(blip_folder, Path(unreachable_hub["HF_HOME"]) / "hub" / f"models--{hub.repo.replace('/', '--')}"
                     / "snapshots" / hub.revision)
-    rows = {r["id"]: r for r in json.loads(mmzoo_cli(fresh_machine, "models", "--task", "caption", "--json").stdout)}
+    rows = {r["id"]: r for r in json.loads(mmzoo_cli(unreachable_hub, "models", "--task", "caption", "--json").stdout)}
     assert rows["caption/blip-base"]["status"] == "ready" and rows["caption/git-base-coco"]["status"] == "download 710 MB"
 
 
@@ -117,10 +87,10 @@ EXAMPLE = Path(mmzoo.__file__).parent / "assets" / "shapes-example.png"
 
 @pytest.mark.parametrize("command", [["run", "caption", EXAMPLE, "-m", "caption/blip-base"],
                                      ["download", "caption/blip-base"]])
-def test_unreachable_hub_fails_in_seconds_without_hf_hub_offline(fresh_machine, command):
+def test_unreachable_hub_fails_in_seconds_without_hf_hub_offline(unreachable_hub, command):
     """The hub library alone retries for ~25 s (more on a network that hangs) before giving up."""
     start = time.perf_counter()
-    out = mmzoo_cli(fresh_machine, *command)
+    out = mmzoo_cli(unreachable_hub, *command)
     assert time.perf_counter() - start < 10, out.stderr
     assert out.returncode == 2 and out.stderr.startswith("error: caption/blip-base: ")
     assert "`mmzoo download caption/blip-base` (about 990 MB)" in out.stderr and "weights=" in out.stderr
