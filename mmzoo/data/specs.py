@@ -13,6 +13,7 @@ Places-style spoken-captions JSON, OCR JSONL/CSV, and image folders with a capti
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, TypeVar
 from urllib.parse import parse_qs
@@ -108,6 +109,14 @@ def _unknown(options: dict[str, str], known: set[str], text: str, kind: str = ""
 def _is_karpathy(path: Path | None) -> bool:
     if path is None or path.suffix.lower() != ".json" or not path.is_file():
         return False
+    stat = path.stat()
+    return _karpathy_format(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _karpathy_format(path: str, mtime_ns: int, size: int) -> bool:
+    """Whether a JSON file is a Karpathy split file, read once per version of the file (a recipe asks
+    for its train and val splits, and COCO's is ~140 MB)."""
     content = readers.load_json(path)
     return isinstance(content, dict) and "dataset" in content and "images" in content
 
