@@ -83,8 +83,17 @@ def _open_index(path: str | os.PathLike) -> Any:
     return GalleryIndex.open(path)
 
 
-#: How ``run`` opens a path given for an input of these kinds (``Input.kind``).
-OPENERS = {"index": _open_index}
+def _open_retrieval_model(model_id: str) -> Model:
+    spec = get_registry().model(os.fspath(model_id))
+    if spec.task != "retrieve":
+        raise InvalidInput(f"{spec.id} is a {spec.task!r} model; re-ranking needs a retrieval model, e.g. "
+                           f"{get_registry().default_model('retrieve').id}")
+    return load(spec.id)
+
+
+#: How ``run`` opens a value given as a string for an input of these kinds (``Input.kind``): an
+#: index folder -> its gallery index; a retrieval model id -> the loaded model.
+OPENERS = {"index": _open_index, "retrieval_model": _open_retrieval_model}
 
 
 def open_inputs(task: Task, inputs: dict[str, Any]) -> dict[str, Any]:

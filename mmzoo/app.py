@@ -45,6 +45,10 @@ class TabContext:
     def model_ids(self) -> list[str]:
         return [s.id for s in self.specs]
 
+    @staticmethod
+    def models_of(task: str) -> list[str]:
+        return [s.id for s in get_registry().models(task)]
+
     def model_dropdown(self) -> gr.Dropdown:
         """The model menu; each label says whether the model runs now (``ready``, ``download 990 MB``, ...)."""
         choices = [(f"{s.id} · {s.status()} · {s.summary}", s.id) for s in self.specs]

@@ -7,6 +7,8 @@ Errors mmzoo raises on purpose print as one line and exit with status 2.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import json
 import os
 import platform
@@ -14,7 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
@@ -236,7 +238,8 @@ def _task_command(task: Any) -> click.Command:
         twice = sorted(set(values) & set(extras))
         if twice:
             raise InvalidInput(f"option(s) {', '.join(twice)} given both as --{twice[0]} and as -O; give each once")
-        result = run(task.id, *positional, model=model, **values, **extras)
+        with _step_progress(task) as hooks:
+            result = run(task.id, *positional, model=model, **values, **extras, **hooks)
         if output is not None:
             for path in task.save(result, output):
                 click.echo(f"wrote {path}", err=True)
@@ -246,6 +249,29 @@ def _task_command(task: Any) -> click.Command:
             click.echo(task.to_text(result))
 
     return click.Command(task.id, params=params, callback=callback, help=task.summary)
+
+
+@contextlib.contextmanager
+def _step_progress(task: Any) -> Iterator[dict[str, Any]]:
+    """A tqdm bar on stderr fed by the task's ``progress(step, total)`` hook, for tasks that take one
+    (a diffusion model's denoising steps); nothing for the others."""
+    if "progress" not in inspect.signature(task.run).parameters:
+        yield {}
+        return
+    from tqdm import tqdm
+
+    bars: list[Any] = []
+
+    def progress(step: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, desc=task.id, unit="step", file=sys.stderr))
+        bars[0].update(step - bars[0].n)
+
+    try:
+        yield {"progress": progress}
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 class RunGroup(click.Group):

@@ -48,7 +48,8 @@ ENDPOINTS = {
     "/vqa": ("vqa", ["image", "question", "top_k", "model"]),
     "/ocr": ("ocr", ["image", "lang", "psm", "oem", "model"]),
     "/tts": ("tts", ["text", "voice", "rate", "pitch", "model"]),
-    "/text2image": ("text2image", ["prompt", "image", "seed", "model"]),
+    "/text2image": ("text2image", ["prompt", "image", "mask", "seed", "num_images", "negative_prompt", "steps",
+                                   "guidance_scale", "strength", "scheduler", "rerank_with", "model"]),
     "/avmatch": ("avmatch", ["audio", "images", "model"]),
 }
 
@@ -121,9 +122,10 @@ def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
         answers = client.predict(image=handle_file(str(paths["red"])), question="what colour?", top_k=2,
                                  model="vqa/colour", api_name="/vqa")
         assert answers["label"] == "red" and [c["label"] for c in answers["confidences"]] == ["red", "yes"]
-        painted = client.predict(prompt="a blue picture", image=None, seed=7, model="text2image/colour",
-                                 api_name="/text2image")
-        assert tuple(np.asarray(Image.open(painted))[0, 0]) == (30, 30, 220)
+        painted, details = client.predict(prompt="a blue picture", image=None, seed=7, model="text2image/colour",
+                                          api_name="/text2image")
+        assert tuple(np.asarray(Image.open(painted[0]["image"]))[0, 0]) == (30, 30, 220)
+        assert painted[0]["caption"] == "seed 7" and details[0]["seed"] == 7
         loud = write_tone(tmp_path / "loud.wav", 0.9)
         black, white = tmp_path / "black.png", tmp_path / "white.png"
         Image.new("RGB", (32, 32), "black").save(black)
@@ -131,9 +133,11 @@ def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
         matches, heat = client.predict(audio=handle_file(str(loud)), images=[handle_file(str(black)),
                                        handle_file(str(white))], model="avmatch/loudness", api_name="/avmatch")
         assert matches[0]["image"].endswith("white.png") and heat.endswith(".png")
-        edited = client.predict(prompt="a blue picture", image={"background": handle_file(str(black)), "layers": [],
-                                "composite": None}, model="text2image/colour", api_name="/text2image")
-        assert Image.open(edited).size == (32, 32)  # the uploaded image was edited (a generated one is 64x64)
+        edited, details = client.predict(prompt="a blue picture", image={"background": handle_file(str(black)),
+                                         "layers": [], "composite": None}, model="text2image/colour",
+                                         api_name="/text2image")
+        assert Image.open(edited[0]["image"]).size == (32, 32)  # the uploaded image was edited (a generated one is 64x64)
+        assert details[0]["mode"] == "edit"
 
 
 def test_a_tab_runs_its_task_through_mmzoo_run(register_plugin):

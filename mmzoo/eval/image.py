@@ -56,6 +56,27 @@ def l1(reference: Any, image: Any) -> float:
     return float(np.abs(ref.astype(np.float64) - img.astype(np.float64)).mean() / 255.0)
 
 
+def masked_errors(reference: Any, image: Any, mask: Any) -> dict[str, float]:
+    """L1 (pixels in [0, 1]), PSNR (dB) and SSIM inside and outside ``mask`` (white = the region),
+    e.g. an inpainted region against the original and how well the rest was kept. SSIM is
+    scikit-image's local SSIM map averaged over each region; a region without error has PSNR inf."""
+    from skimage.metrics import structural_similarity
+
+    ref, img = (a.astype(np.float64) for a in _pair(reference, image))
+    region = np.asarray(load_image(mask, mode="L").resize((ref.shape[1], ref.shape[0]))) > 127
+    _, ssim_map = structural_similarity(ref, img, channel_axis=-1, data_range=255, full=True)
+    out: dict[str, float] = {}
+    for name, where in (("in", region), ("out", ~region)):
+        if not where.any():
+            continue
+        error = (ref - img)[where]
+        mse = float(np.mean(error ** 2))
+        out[f"l1_{name}"] = float(np.abs(error).mean() / 255.0)
+        out[f"psnr_{name}"] = float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+        out[f"ssim_{name}"] = float(ssim_map[where].mean())
+    return out
+
+
 def clip_score(model: Embedder, images: Sequence[Any], texts: Sequence[str],
                weight: float = CLIPSCORE_WEIGHT) -> list[float]:
     """CLIPScore of each (image, text) pair with the given retrieval model."""

@@ -48,8 +48,9 @@ class Model:
 class Input:
     """One input or option of a task, as the CLI shows it.
 
-    ``kind`` is one of: image, audio, text, texts, images, int, float, choice, flag, or index (a
-    gallery index folder, which ``mmzoo.run`` opens before the task sees it).
+    ``kind`` is one of: image, audio, text, texts, images, int, float, choice, flag, index (a
+    gallery index folder) or retrieval_model (a model id); ``mmzoo.run`` opens the last two before
+    the task sees them.
     Positional inputs come first on the command line, in declaration order.
     """
 

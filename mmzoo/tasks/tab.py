@@ -31,6 +31,9 @@ class TabContext(Protocol):
     def model_ids(self) -> list[str]:
         """Ids of the task's models, default first."""
 
+    def models_of(self, task: str) -> list[str]:
+        """Ids of another task's models, default first (e.g. the retrieval models a tab re-ranks with)."""
+
     def model_dropdown(self) -> gr.Dropdown:
         """The model menu (its value is a model id)."""
 

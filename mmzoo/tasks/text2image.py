@@ -1,7 +1,10 @@
 """``text2image``: prompt -> image; image + prompt -> edited image; image + mask + prompt -> inpainted.
 
 The task picks the seeds (a random one when none is given; image ``i`` of a run gets ``seed + i``,
-as the popular web UIs do), so every image can be made again alone from its own seed.
+as the popular web UIs do), so every image can be made again alone from its own seed. With
+``rerank_with`` (a retrieval model), each prompt's images come back best first, scored by
+CLIPScore against the prompt (the ruDALL-E recipe: sample many, keep the best). Saved PNGs carry
+their generation parameters (:mod:`.generation_parameters`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 from ..errors import InvalidInput
 from ..media import check_int, check_text, load_image
 from .base import Input, Model, Task, accepted_options, as_batch, call_with_options, output_paths, unbatch
+from .generation_parameters import infotext, png_info
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -36,6 +40,16 @@ class GeneratedImage:
     #: negative_prompt, strength, width, height (the keys a model has)
     parameters: dict[str, Any] = field(default_factory=dict)
     score: float | None = None  # similarity to the prompt, when the run was re-ranked
+
+    @property
+    def infotext(self) -> str:
+        """The generation parameters in the web UIs' text format (what the saved PNG carries)."""
+        return infotext(self.prompt, self.seed, self.mode, self.parameters)
+
+    def save(self, path: str | Path) -> Path:
+        """Write a PNG with the ``parameters`` text chunk."""
+        self.image.save(path, format="PNG", pnginfo=png_info(self.infotext))
+        return Path(path)
 
     def to_dict(self) -> dict[str, Any]:
         return {"prompt": self.prompt, "mode": self.mode, "seed": self.seed, "size": list(self.image.size),
@@ -74,12 +88,17 @@ class TextToImageTask(Task):
         Input("mask", "image", "mask of the region to repaint, white = repaint (inpaint)", required=False),
         Input("seed", "int", "random seed (default: a random one; image i gets seed + i)", required=False),
         Input("num_images", "int", "images per prompt", required=False),
+        Input("rerank_with", "retrieval_model", "retrieval model id: return each prompt's images best first, "
+              "scored by CLIPScore (e.g. retrieve/shapes-minilm-cnn)", required=False),
     )
 
     def run(self, model: TextToImageModel, prompt: Any, *, image: Any = None, mask: Any = None,
-            seed: int | None = None, num_images: int = 1, progress: Callable[[int, int], None] | None = None,
-            stop: threading.Event | None = None, **options: Any) -> GeneratedImage | list[GeneratedImage]:
-        """One image for one prompt; a list for a list of prompts or ``num_images`` > 1."""
+            seed: int | None = None, num_images: int = 1, rerank_with: Any = None,
+            progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None,
+            **options: Any) -> GeneratedImage | list[GeneratedImage]:
+        """One image for one prompt; a list for a list of prompts or ``num_images`` > 1.
+
+        ``rerank_with``: a loaded retrieval model (``mmzoo.run`` loads it from its id)."""
         prompts, was_list = as_batch(prompt, check_text, "prompt")
         num_images = check_int("num_images", num_images, 1, MAX_IMAGES)
         seed = secrets.randbelow(MAX_SEED - MAX_IMAGES) if seed is None else check_int("seed", seed, 0, MAX_SEED)
@@ -103,7 +122,10 @@ class TextToImageTask(Task):
         for name, hook in (("progress", progress), ("stop", stop)):  # only to models that take them
             if hook is not None and (accepted is None or name in accepted):
                 options[name] = hook
-        return unbatch(call_with_options(model.generate, prompts, **options), was_list or num_images > 1)
+        results = call_with_options(model.generate, prompts, **options)
+        if rerank_with is not None:
+            results = rerank(results, rerank_with, num_images)
+        return unbatch(results, was_list or num_images > 1)
 
     def save(self, result: Any, path: Path) -> list[Path]:
         if path.suffix == ".json":
@@ -111,33 +133,24 @@ class TextToImageTask(Task):
         results = result if isinstance(result, list) else [result]
         paths = output_paths(path, len(results))
         for r, p in zip(results, paths):
-            r.image.save(p)
+            r.save(p)
         return paths
 
     def build_tab(self, ui: TabContext) -> None:
-        import gradio as gr
+        from .text2image_tab import build_tab
 
-        with gr.Row():
-            with gr.Column():
-                model = ui.model_dropdown()
-                prompt = gr.Textbox(label="Prompt", placeholder="a red circle above a blue square")
-                with gr.Accordion("Edit or inpaint an image", open=False):
-                    editor = gr.ImageEditor(label="Image (paint the region to repaint)", type="pil")
-                seed = gr.Number(label="Seed", value=0, precision=0)
-                button = gr.Button("Generate", variant="primary")
-            with gr.Column():
-                output = gr.Image(label="Result", type="pil", format="png")
+        build_tab(ui)
 
-        def draw(prompt: str, image: dict | None = None, seed: float = 0, model: str | None = None):
-            """``image``: the editor's value; its background is the image to edit, its painted layer the mask."""
-            picture = mask = None
-            if image and image.get("background") is not None:
-                picture = image["background"].convert("RGB")
-                layers = [layer for layer in image.get("layers") or [] if layer is not None]
-                if layers:  # anything painted becomes the inpainting mask
-                    alpha = layers[0].getchannel("A")
-                    mask = alpha.point(lambda a: 255 if a else 0) if alpha.getbbox() else None
-            result = ui.run(model, prompt, image=picture, mask=mask, seed=int(seed))
-            return result.image
 
-        button.click(draw, [prompt, editor, seed, model], [output], api_name="text2image")
+def rerank(results: list[GeneratedImage], model: Any, per_prompt: int) -> list[GeneratedImage]:
+    """Score every image against its prompt (CLIPScore with ``model``) and sort each prompt's
+    ``per_prompt`` images best first (stable: equal scores keep their seed order)."""
+    from ..eval.image import clip_score
+
+    if not (hasattr(model, "embed_images") and hasattr(model, "embed_texts")):
+        raise InvalidInput(f"rerank_with needs a retrieval model (one that embeds texts and images), "
+                           f"not {model.spec.id if getattr(model, 'spec', None) else model!r}")
+    for result, score in zip(results, clip_score(model, [r.image for r in results], [r.prompt for r in results])):
+        result.score = score
+    groups = [results[i:i + per_prompt] for i in range(0, len(results), per_prompt)]
+    return [r for group in groups for r in sorted(group, key=lambda r: -(r.score or 0.0))]

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmzoo.errors import Cancelled, InvalidInput, WeightsUnavailable
-from mmzoo.media import check_float, check_int
+from mmzoo.media import check_float, check_int, check_text
 from mmzoo.pretrained import MINILM, mean_pool, text_source
 from mmzoo.tasks.text2image import GeneratedImage, TextToImageModel
 
@@ -199,7 +199,8 @@ class ShapesDiffusionModel(TextToImageModel):
     def generate(self, prompts: list[str], *, seeds: list[int], images: list[Any] | None = None,
                  masks: list[Any] | None = None, progress: Callable[[int, int], None] | None = None,
                  stop: threading.Event | None = None, steps: int = 25, guidance_scale: float = 3.0,
-                 strength: float = 0.6, scheduler: str = "DDIM") -> list[GeneratedImage]:
+                 strength: float = 0.6, scheduler: str = "DDIM",
+                 negative_prompt: str | None = None) -> list[GeneratedImage]:
         steps = check_int("steps", steps, 1, 200)
         guidance_scale = check_float("guidance_scale", guidance_scale, 0.0, 30.0)
         strength = check_float("strength", strength, 0.0, 1.0)
@@ -209,7 +210,9 @@ class ShapesDiffusionModel(TextToImageModel):
         mode = "inpaint" if masks else "edit" if images else "generate"
         parameters = {"model": self.spec.id if self.spec else str(self.folder), "steps": steps,
                       "guidance_scale": guidance_scale, "scheduler": scheduler, "width": IMAGE_SIZE,
-                      "height": IMAGE_SIZE, **({"strength": strength} if mode == "edit" else {})}
+                      "height": IMAGE_SIZE, "negative_prompt": negative_prompt or None,
+                      **({"strength": strength} if mode == "edit" else {})}
+        empty = self.empty if not negative_prompt else self.text([check_text(negative_prompt, "negative_prompt")])
         results: list[GeneratedImage] = []
         chunks = range(0, len(prompts), self.chunk)
         for n, start in enumerate(chunks):
@@ -221,7 +224,7 @@ class ShapesDiffusionModel(TextToImageModel):
 
             pixels = self._sample(prompts[part], seeds[part], images[part] if images else None,
                                   masks[part] if masks else None, steps, guidance_scale, strength,
-                                  chunk_progress, stop)
+                                  chunk_progress, stop, empty)
             for i, tile in enumerate(pixels):
                 k = start + i
                 image = self._finish(tile, images[k] if images else None, masks[k] if masks else None)
@@ -229,7 +232,8 @@ class ShapesDiffusionModel(TextToImageModel):
         return results
 
     @torch.inference_mode()
-    def _sample(self, prompts, seeds, images, masks, steps, guidance_scale, strength, progress, stop) -> torch.Tensor:
+    def _sample(self, prompts, seeds, images, masks, steps, guidance_scale, strength, progress, stop,
+                empty) -> torch.Tensor:
         init = mask = None
         if images:
             init = torch.stack([_to_tensor(i.convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE))) for i in images])
@@ -238,7 +242,7 @@ class ShapesDiffusionModel(TextToImageModel):
             mask = torch.stack([_to_tensor(m.convert("L").resize((IMAGE_SIZE, IMAGE_SIZE))) for m in masks])
             mask = (mask > 0.5).float().to(self.device)
         generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
-        return self.net.sample(self.text(list(prompts)), self.empty, generators, steps, guidance_scale, init, mask,
+        return self.net.sample(self.text(list(prompts)), empty, generators, steps, guidance_scale, init, mask,
                                strength if mask is None else 1.0, progress, stop)
 
     @staticmethod

@@ -135,9 +135,13 @@ class ShapesDiffusionRecipe(Recipe):
 @click.option("--epochs", type=int, default=TrainConfig.epochs)
 @click.option("--batch-size", type=int, default=TrainConfig.batch_size)
 @click.option("--lr", type=float, default=TrainConfig.lr)
+@click.option("--scheduler", type=click.Choice(["constant", "cosine"]), default=TrainConfig.scheduler,
+              help="Learning rate: constant, or cosine decay to 0 over the run.")
+@click.option("--init", type=click.Path(exists=True, file_okay=False),
+              help="Start from this checkpoint (its UNet; --channels and --fold are then ignored): a second stage.")
 @click.option("--seed", type=int, default=0)
 @click.option("--device", default="auto", help="auto, cpu, cuda, ...")
-def train_command(out: str, scenes: int, channels: str, fold: int, **settings: Any) -> None:
+def train_command(out: str, scenes: int, channels: str, fold: int, init: str | None, **settings: Any) -> None:
     """Train the Shapes text-to-image diffusion model (load it with weights=OUT/best)."""
     try:
         config = TrainConfig(**settings)
@@ -145,7 +149,7 @@ def train_command(out: str, scenes: int, channels: str, fold: int, **settings: A
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     torch.manual_seed(config.seed)
-    model = ShapesDiffusion(unet_config(widths, fold))
+    model = ShapesDiffusion.load(init).train() if init else ShapesDiffusion(unet_config(widths, fold))
     recipe = ShapesDiffusionRecipe(model, training_scenes(scenes, config.seed), config.torch_device())
     click.echo(f"{sum(p.numel() for p in model.unet.parameters()) / 1e6:.1f}M parameters, "
                f"{len(recipe.samples)} training scenes; run folder {out}", err=True)
