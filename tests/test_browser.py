@@ -93,3 +93,31 @@ def test_retrieve_tab_searches_uploaded_images_and_labels_zero_shot(retrieve_pag
     page.locator("#retrieve-classify").click()
     page.locator("#retrieve-zero-shot").get_by_text("blue").first.wait_for(timeout=30_000)
     page.screenshot(path=str(artifacts / "retrieve-zero-shot.png"), full_page=True)
+
+
+def test_text2image_generates_then_inpaints_a_painted_region(chromium, app_url, artifacts):
+    with open_tab(chromium, app_url, "Text to image", height=1100) as page:
+        page.get_by_role("tab", name="Text to image").click()
+        page.locator("#text2image-prompt textarea").fill("a large red circle")
+        page.locator("#text2image-button").click()
+        gallery = page.locator("#text2image-gallery")
+        gallery.locator("img").first.wait_for(timeout=60_000)
+        page.locator("#text2image-details").get_by_text('"generate"').first.wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts / "text2image-generate.png"), full_page=True)
+
+        gallery.locator("img").first.click()
+        page.locator("#text2image-to-inpaint").click()
+        canvas = page.locator("#text2image-image canvas").first
+        canvas.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)  # the background is drawn into the canvas
+        box = canvas.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x - 40, y)
+        page.mouse.down()
+        for dx in range(-40, 41, 8):
+            page.mouse.move(x + dx, y + dx / 4)
+        page.mouse.up()
+        page.locator("#text2image-prompt textarea").fill("a large blue square")
+        page.get_by_role("button", name="Inpaint", exact=True).click()  # the run button, relabelled
+        page.locator("#text2image-details").get_by_text('"inpaint"').first.wait_for(timeout=60_000)
+        page.screenshot(path=str(artifacts / "text2image-inpaint.png"), full_page=True)
