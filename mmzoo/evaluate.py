@@ -42,12 +42,13 @@ class EvalReport:
 
 def evaluate(task: str, model: str | None = None, data: str = "shapes:test", limit: int | None = None,
              batch_size: int = 16, progress: bool = True, split: str | None = None,
-             images: str | Path | None = None) -> EvalReport:
+             images: str | Path | None = None, options: dict[str, Any] | None = None) -> EvalReport:
     """Score ``model`` (default: the task's default model) on ``data``.
 
     ``data`` is a data spec (:func:`mmzoo.data.specs.parse_data`; without a split: test). ``split``
     picks the split as an option instead; ``images`` is the folder the dataset's image paths are
-    relative to, when it is not found beside the dataset file.
+    relative to, when it is not found beside the dataset file. ``options``: text2image only, the
+    model's options (steps, guidance_scale, ...) and ``clip_model`` (the retrieval model of CLIPScore).
     """
     if task not in EVALUATORS:
         raise InvalidInput(f"no metric for task {task!r}; tasks with metrics: {', '.join(EVALUATORS)}")
@@ -58,9 +59,12 @@ def evaluate(task: str, model: str | None = None, data: str = "shapes:test", lim
     if model_spec.task != task:
         raise InvalidInput(f"model {model_spec.id} is a {model_spec.task!r} model, not a {task!r} model")
     data_spec = parse_data(data, split=split, images=images).split_or("test")  # bad specs fail before loading
+    extra = {"options": dict(options)} if options else {}
+    if extra and task != "text2image":
+        raise InvalidInput(f"{task} evaluation takes no options (given: {', '.join(options)})")
     loaded = api.load(model_spec.id)
     start = time.perf_counter()
-    metrics, samples, notes = EVALUATORS[task](loaded, data_spec, limit, batch_size, progress)
+    metrics, samples, notes = EVALUATORS[task](loaded, data_spec, limit, batch_size, progress, **extra)
     return EvalReport(task, model_spec.id, data, samples, metrics, notes, time.perf_counter() - start)
 
 
@@ -160,10 +164,75 @@ def eval_avmatch(model: Any, spec: DataSpec, limit: int | None, batch: int, prog
     return metrics, len(items), [f"{len(image_paths)} images, {len(items)} spoken captions"]
 
 
+def eval_text2image(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool,
+                    options: dict[str, Any] | None = None):
+    from .eval.judge import ShapesJudge
+    from .eval.text2image import cases, evaluate_shapes, limited
+
+    if not spec.is_shapes:
+        raise InvalidInput(f"text2image is scored on the Shapes world (its judge knows only Shapes scenes), "
+                           f"not {spec.text}: use --data shapes")
+    options = dict(options or {})
+    clip_model = options.pop("clip_model", None) or get_registry().default_model("retrieve").id
+    sets = limited(cases(seed=spec.seed), limit)
+    total = sum(len(v) for v in sets.values())
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="text2image", unit="image", disable=not progress, leave=False)
+
+    def generate(prompts: list[str], seeds: list[int], image: list[Any] | None = None,
+                 mask: list[Any] | None = None) -> list[Any]:
+        out = []
+        for start in range(0, len(prompts), batch):
+            part = slice(start, start + batch)
+            if image is None:  # the task gives image i of a run seed + i
+                results = api.run("text2image", prompts[part], model=model, seed=seeds[start], **options)
+                out += [r.image for r in results]
+            else:
+                masks = mask[part] if mask else [None] * len(prompts[part])
+                out += [api.run("text2image", p, model=model, seed=s, image=i, mask=m, **options).image
+                        for p, s, i, m in zip(prompts[part], seeds[part], image[part], masks)]
+            bar.update(len(prompts[part]))
+        return out
+
+    notes = []
+    try:
+        embedder = api.model_for("retrieve", clip_model)
+        notes.append(f"CLIPScore = 2.5 x max(cos, 0) with {embedder.spec.id}; clipscore/real = the same prompts "
+                     "against real renders")
+    except Exception as exc:  # no retrieval model: the judge's metrics still count
+        embedder = None
+        notes.append(f"CLIPScore and MP unavailable: {exc}")
+    judge = ShapesJudge()
+    with bar:
+        metrics, more = evaluate_shapes(generate, judge, embedder, sets, seed=spec.seed)
+    notes += more
+    notes.append("single/held_out: judged colour and shape of 'a COLOUR SHAPE' (held_out: pairs never named in "
+                 "training); two/pairs: the judge's two most likely colour-shape pairs are the prompt's two")
+    notes.append("judge: a CNN trained on real Shapes renders (mmzoo.eval.judge); judge_on_real = its own accuracy")
+    notes.append(_inception_note())
+    return metrics, total, notes
+
+
+def _inception_note() -> str:
+    from .errors import MMZooError
+
+    try:
+        from .eval.image import inception_scores
+
+        inception_scores([], [])
+    except MMZooError as exc:
+        return f"IS/FID unavailable: {exc}"
+    except Exception:
+        pass
+    return "IS/FID: not computed on the 64 px Shapes world (Inception features of tiny synthetic scenes mean little)"
+
+
 EVALUATORS: dict[str, Callable[..., tuple[dict[str, float], int, list[str]]]] = {
     "retrieve": eval_retrieve,
     "caption": eval_caption,
     "vqa": eval_vqa,
     "ocr": eval_ocr,
     "avmatch": eval_avmatch,
+    "text2image": eval_text2image,
 }
