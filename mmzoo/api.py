@@ -29,16 +29,19 @@ def models(task: str | None = None) -> list[ModelSpec]:
 
 
 def load(model_id: str, device: str | None = None, dtype: str | None = None,
-         weights: str | os.PathLike | None = None) -> Model:
+         weights: str | os.PathLike | None = None, **options: Any) -> Model:
     """Load a model (or return it from the cache).
 
-    ``device`` (``"cpu"``, ``"cuda"``, ...), ``dtype`` (``"float32"``, ``"float16"``) and ``weights``
-    (a local directory instead of the model's default source) go to the model's factory; a model
-    that does not take one of them raises InvalidInput naming the options it does take.
+    ``device`` (``"cpu"``, ``"cuda"``, ...), ``dtype`` (``"float32"``, ``"float16"``), ``weights``
+    (a local directory instead of the model's default source) and a model's own load options
+    (``safety_checker=False``, ``cpu_offload=True``, ...) go to the model's factory; a model that
+    does not take one of them raises InvalidInput naming the options it does take. Each
+    combination of options is its own cache entry.
     """
     spec = get_registry().model(model_id)
-    key = (spec.id, device, dtype, os.fspath(weights) if weights is not None else None)
-    return _cache.get_or_load(key, lambda: _instantiate(spec, device=device, dtype=dtype, weights=weights))
+    key = (spec.id, device, dtype, os.fspath(weights) if weights is not None else None,
+           tuple(sorted((k, repr(v)) for k, v in options.items())))
+    return _cache.get_or_load(key, lambda: _instantiate(spec, device=device, dtype=dtype, weights=weights, **options))
 
 
 def run(task: str, *args: Any, model: str | Model | None = None, ignore_unknown_options: bool = False,

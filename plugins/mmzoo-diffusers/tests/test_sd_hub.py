@@ -134,8 +134,9 @@ def test_the_shipped_safety_checker_runs_and_can_be_turned_off(checked_sd_folder
     result = mmzoo.run("text2image", "a red circle", model=checked, seed=0, steps=2)
     assert black(result.image)  # this checker flags everything: diffusers blacks the image out
     assert result.parameters["safety_checker"] is True and result.parameters["nsfw_content_detected"] is True
-    with caplog.at_level(logging.WARNING):
-        unchecked = StableDiffusion15(weights=checked_sd_folder, device="cpu", safety_checker=False)
+    with caplog.at_level(logging.WARNING):  # a load option, through mmzoo.load (its own cache entry)
+        unchecked = mmzoo.load("text2image/sd-1.5", weights=checked_sd_folder, device="cpu", safety_checker=False)
+    assert unchecked is not checked and isinstance(unchecked, StableDiffusion15)
     assert unchecked.components["safety_checker"] is None
     assert not [r for r in caplog.records if "safety" in r.getMessage().lower()]  # requires_safety_checker=False
     result = mmzoo.run("text2image", "a red circle", model=unchecked, seed=0, steps=2)
@@ -148,3 +149,7 @@ def test_cpu_offload_needs_cuda(sd_folder):
 
     with pytest.raises(InvalidInput, match="cpu_offload=True needs a CUDA GPU"):
         StableDiffusion15(weights=sd_folder, device="cpu", cpu_offload=True)
+    with pytest.raises(InvalidInput, match="cpu_offload=True needs a CUDA GPU"):
+        mmzoo.load("text2image/sd-1.5", weights=sd_folder, device="cpu", cpu_offload=True)
+    with pytest.raises(InvalidInput, match="no option 'offload'"):
+        mmzoo.load("text2image/sd-1.5", weights=sd_folder, device="cpu", offload=True)
