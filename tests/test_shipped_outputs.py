@@ -1,4 +1,6 @@
-"""The shipped trained checkpoints give the same outputs as when they were recorded (to 1e-6).
+"""The shipped trained checkpoints give the same outputs as when they were recorded (to 1e-6, plus
+1e-5 relative: float32 sums such as a caption's log-probability differ that much between one and
+two CPU threads).
 
 The reference was written before the training layer was refactored, with
 ``python tests/test_shipped_outputs.py --write tests/data/shipped-outputs.npz``; a change of
@@ -44,13 +46,14 @@ def outputs() -> dict[str, np.ndarray]:
     return out
 
 
-def compare(reference: dict[str, np.ndarray], now: dict[str, np.ndarray], atol: float = 1e-6) -> list[str]:
+def compare(reference: dict[str, np.ndarray], now: dict[str, np.ndarray], atol: float = 1e-6,
+            rtol: float = 1e-5) -> list[str]:
     """Names of the outputs that differ (strings exactly, numbers beyond ``atol``)."""
     bad = sorted(set(reference) ^ set(now))
     for name in sorted(set(reference) & set(now)):
         a, b = reference[name], now[name]
         same = (a.shape == b.shape and (np.array_equal(a, b) if a.dtype.kind in "US"
-                                        else np.allclose(a, b, atol=atol, rtol=0)))
+                                        else np.allclose(a, b, atol=atol, rtol=rtol)))
         if not same:
             bad.append(name)
     return bad
