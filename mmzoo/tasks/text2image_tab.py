@@ -2,9 +2,10 @@
 
 Its endpoint ``/text2image`` takes the Python API's names: ``prompt``, ``image`` (the editor's
 value: its background is the image, its painted layer the inpainting mask), ``mask`` (an uploaded
-mask, white = repaint, instead of painting one), ``seed`` (blank = random), ``num_images``,
-``negative_prompt``, ``steps``, ``guidance_scale``, ``strength``, ``scheduler``, ``rerank_with``
-and ``model``. Blank numbers mean the model's own default. The mode follows from the inputs, as in
+mask, white = repaint, instead of painting one), ``seed`` (-1 or blank = random, as in the web
+UIs), ``num_images``, ``negative_prompt``, ``steps``, ``guidance_scale``, ``strength``,
+``scheduler``, ``rerank_with`` and ``model``. ``steps``, ``guidance_scale`` and ``strength`` left
+at 0 or blank mean the model's own default (a browser shows a blank number field as 0). The mode follows from the inputs, as in
 ``mmzoo.run``: an image edits it, an image and a mask (painted or uploaded) inpaint it; the Mode
 radio shows the inputs of each and clears them when going back to generate. Every image is served
 as a PNG carrying its generation parameters.
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 MODES = ("generate", "edit", "inpaint")
 DEFAULT_SCHEDULER = "default"
+RANDOM_SEED = -1
 EXAMPLES = ["a red circle", "a large blue square", "a small yellow star and a large green circle"]
 
 
@@ -78,13 +80,15 @@ def build_tab(ui: TabContext) -> None:
                 num_images = gr.Slider(1, 16, value=1, step=1, label="Images", elem_id="text2image-count")
                 rerank = gr.Dropdown([("no re-ranking", "")] + [(m, m) for m in ui.models_of("retrieve")], value="",
                                      label="Re-rank with (CLIPScore)", elem_id="text2image-rerank")
-            with gr.Accordion("Settings (blank = the model's default)", open=False):
+            with gr.Accordion("Settings (0 = the model's default)", open=False):
                 with gr.Row():
-                    seed = gr.Number(label="Seed (blank = random)", value=None, precision=0, elem_id="text2image-seed")
-                    steps = gr.Number(label="Steps", value=None, precision=0, elem_id="text2image-steps")
+                    seed = gr.Number(label="Seed (-1 = random)", value=RANDOM_SEED, precision=0, minimum=RANDOM_SEED,
+                                     elem_id="text2image-seed")
+                    steps = gr.Number(label="Steps", value=None, precision=0, minimum=0, elem_id="text2image-steps")
                 with gr.Row():
-                    guidance = gr.Number(label="Guidance scale", value=None, elem_id="text2image-guidance")
-                    strength = gr.Number(label="Edit strength (0-1)", value=None, elem_id="text2image-strength")
+                    guidance = gr.Number(label="Guidance scale", value=None, minimum=0, elem_id="text2image-guidance")
+                    strength = gr.Number(label="Edit strength (0-1)", value=None, minimum=0, maximum=1,
+                                         elem_id="text2image-strength")
                 every = dict.fromkeys(n for spec in ui.specs for n in _schedulers(spec))  # narrowed per model below
                 scheduler = gr.Dropdown([DEFAULT_SCHEDULER, *every], value=DEFAULT_SCHEDULER, label="Scheduler",
                                         elem_id="text2image-scheduler")
@@ -100,7 +104,7 @@ def build_tab(ui: TabContext) -> None:
                 to_edit = gr.Button("Send to edit", size="sm", elem_id="text2image-to-edit")
                 to_inpaint = gr.Button("Send to inpaint", size="sm", elem_id="text2image-to-inpaint")
 
-    def text2image(prompt: str, image: dict | None = None, mask: Any = None, seed: float | None = None,
+    def text2image(prompt: str, image: dict | None = None, mask: Any = None, seed: float | None = RANDOM_SEED,
                    num_images: float = 1, negative_prompt: str = "", steps: float | None = None,
                    guidance_scale: float | None = None, strength: float | None = None,
                    scheduler: str = DEFAULT_SCHEDULER, rerank_with: str = "", model: str | None = None,
@@ -110,14 +114,14 @@ def build_tab(ui: TabContext) -> None:
         if painted is not None and picture is None:
             raise gr.Error("inpaint: put the image to repaint in the editor first.")
         mode = "inpaint" if painted is not None else "edit" if picture is not None else "generate"
-        options = {k: v for k, v in {"steps": None if steps is None else int(steps), "guidance_scale": guidance_scale,
+        options = {k: v for k, v in {"steps": int(steps) if steps else None, "guidance_scale": guidance_scale or None,
                                      "negative_prompt": negative_prompt or None,
-                                     "strength": strength if mode == "edit" else None,
+                                     "strength": (strength or None) if mode == "edit" else None,
                                      "scheduler": None if scheduler in (None, "", DEFAULT_SCHEDULER) else scheduler,
                                      "rerank_with": rerank_with or None}.items() if v is not None}
         event = stops[request.session_hash if request else ""] = threading.Event()
         results = ui.run(model, prompt, image=picture, mask=painted,
-                         seed=None if seed is None else int(seed), num_images=int(num_images),
+                         seed=None if seed is None or seed < 0 else int(seed), num_images=int(num_images),
                          progress=lambda step, total: progress((step, total), desc="denoising", unit="steps"),
                          stop=event, **options)
         results = results if isinstance(results, list) else [results]
