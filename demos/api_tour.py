@@ -20,7 +20,8 @@ print("\nOCR text:\n" + page.text)
 for word in page.words[:5]:
     print(f"  {word.text:<12} box={word.box} confidence={word.confidence:.0f}")
 
-speech = mmzoo.run("tts", page.text.splitlines()[0], voice="en-us", rate=160)
+speech = mmzoo.run("tts", page.text.splitlines()[0])  # the neural default (hibari); espeak-ng for other languages
+
 out = Path(tempfile.gettempdir()) / "mmzoo-tour.wav"
 speech.save(out)
 print(f"\nspoke {speech.duration:.2f} s at {speech.sample_rate} Hz -> {out}")

@@ -29,7 +29,7 @@ def test_every_core_task_has_interface_inputs_and_tab():
 
 def test_builtin_plugins_register_default_models():
     assert mmzoo.models("ocr")[0].id == "ocr/tesseract"
-    assert mmzoo.models("tts")[0].id == "tts/espeak-ng"
+    assert mmzoo.models("tts")[0].id == "tts/hibari"  # espeak-ng is the default only without mmzoo-hibari
     assert all(s.task == "ocr" for s in mmzoo.models("ocr"))
 
 

@@ -47,7 +47,7 @@ ENDPOINTS = {
     "/caption": ("caption", ["image", "num_captions", "beam_size", "max_length", "model"]),
     "/vqa": ("vqa", ["image", "question", "top_k", "model"]),
     "/ocr": ("ocr", ["image", "lang", "psm", "oem", "model"]),
-    "/tts": ("tts", ["text", "voice", "rate", "pitch", "model"]),
+    "/tts": ("tts", ["text", "voice", "speed", "rate", "pitch", "model"]),
     "/text2image": ("text2image", ["prompt", "image", "mask", "seed", "num_images", "negative_prompt", "steps",
                                    "guidance_scale", "strength", "scheduler", "rerank_with", "model"]),
     "/avmatch": ("avmatch", ["audio", "images", "model"]),
@@ -55,11 +55,13 @@ ENDPOINTS = {
 
 
 def names_run_takes(task_id: str) -> set[str]:
-    """``model``, the task's inputs, and the options of its default model (``-O`` on the command line)."""
+    """``model``, the task's inputs, and the options of its models (``-O`` on the command line): a tab
+    shows every option of every model of its task (read from their classes, none is loaded)."""
     task = get_registry().task(task_id)
     names = {"model"} | {i.name for i in task.inputs}
     if task.method:
-        names |= accepted_options(getattr(mmzoo.load(mmzoo.models(task_id)[0].id), task.method)) or set()
+        for spec in mmzoo.models(task_id):
+            names |= accepted_options(getattr(spec.resolve_factory(), task.method)) or set()
     return names
 
 
@@ -88,6 +90,9 @@ def test_tts_tab(client):
     waveform, rate = soundfile.read(audio_path)
     assert rate == 22050 and 0.5 < len(waveform) / rate < 2.5 and np.abs(waveform).max() > 0.05
     assert mel_path.endswith(".png")
+    audio_path, _ = client.predict(text="hello world", speed=1.2, model="tts/hibari", api_name="/tts")  # the default
+    waveform, rate = soundfile.read(audio_path)
+    assert rate == 24000 and 0.3 < len(waveform) / rate < 2.5
 
 
 def test_bad_input_shows_a_message_and_the_app_keeps_serving(client, text_file, ocr_image):

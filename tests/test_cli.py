@@ -37,7 +37,7 @@ def test_light_commands_import_neither_torch_nor_gradio(args):
 def test_models_lists_defaults_and_json():
     out = mmzoo_cli("models")
     assert out.returncode == 0
-    assert "* ocr/tesseract" in out.stdout and "* tts/espeak-ng" in out.stdout
+    assert "* ocr/tesseract" in out.stdout and "* tts/hibari" in out.stdout
     rows = json.loads(mmzoo_cli("models", "--task", "ocr", "--json").stdout)
     assert [r["id"] for r in rows] == ["ocr/tesseract"] and rows[0]["status"] == "ready"
 
@@ -65,7 +65,7 @@ def test_run_ocr_model_options(ocr_image):
 
 def test_run_tts_writes_a_wav_of_the_right_length(tmp_path):
     wav = tmp_path / "out.wav"
-    out = mmzoo_cli("run", "tts", "hello world", "-o", wav)
+    out = mmzoo_cli("run", "tts", "hello world", "-o", wav, "-m", "tts/espeak-ng", "-O", "rate=175")
     assert out.returncode == 0, out.stderr
     info = soundfile.info(wav)
     assert info.samplerate == 22050 and 0.5 < info.duration < 2.5  # two words at 175 wpm

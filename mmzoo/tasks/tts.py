@@ -87,22 +87,24 @@ class TTSTask(Task):
                 model = ui.model_dropdown()
                 text = gr.Textbox(label="Text", lines=4, placeholder="Type something to say", elem_id="tts-text")
                 voice = gr.Dropdown(label="Voice", value=None, choices=[], allow_custom_value=True)
+                speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed (neural voices)")
                 with gr.Row():
-                    rate = gr.Slider(80, 450, value=175, step=5, label="Rate (words per minute)")
-                    pitch = gr.Slider(0, 99, value=50, step=1, label="Pitch")
+                    rate = gr.Slider(80, 450, value=175, step=5, label="Rate (words per minute, espeak-ng)")
+                    pitch = gr.Slider(0, 99, value=50, step=1, label="Pitch (espeak-ng)")
                 button = gr.Button("Speak", variant="primary")
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", format="wav", elem_id="tts-audio")
                 mel = gr.Image(label="Mel spectrogram", type="pil", format="png")
 
-        def speak(text: str, voice: str | None = None, rate: float = 175, pitch: float = 50, model: str | None = None):
-            speech = ui.run(model, text, voice=voice or None, rate=int(rate), pitch=int(pitch))
+        def speak(text: str, voice: str | None = None, speed: float = 1.0, rate: float = 175, pitch: float = 50,
+                  model: str | None = None):
+            speech = ui.run(model, text, voice=voice or None, speed=float(speed), rate=int(rate), pitch=int(pitch))
             return (speech.sample_rate, speech.waveform), spectrogram_image(speech.mel_spectrogram())
 
         def voices(model_id: str):
             loaded = ui.load(model_id)
             return gr.Dropdown(choices=loaded.voices(), value=loaded.default_voice)
 
-        button.click(speak, [text, voice, rate, pitch, model], [audio, mel], api_name="tts")
+        button.click(speak, [text, voice, speed, rate, pitch, model], [audio, mel], api_name="tts")
         ui.on_model_change(model, voices, voice)
         ui.examples([["Hello world, this is mmzoo."], ["The quick brown fox jumps over the lazy dog."]], [text])

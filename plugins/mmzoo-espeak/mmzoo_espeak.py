@@ -67,6 +67,5 @@ def register_models(register):
         weights=mmzoo.Weights(source="system", license="GPL-3.0-or-later (separate program)"),
         binaries=(PROGRAM,),
         install_hint=INSTALL_HINT,
-        default=True,
-        max_concurrency=2,
+        max_concurrency=2,  # the tts default where mmzoo-hibari is not installed
     ))
