@@ -389,11 +389,12 @@ def index_info_command(index_dir: Path, as_json: bool) -> None:
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
 @click.option("--option", "-O", "extra", multiple=True, metavar="KEY=VALUE",
-              help="text2image: a model option (-O steps=25 -O guidance_scale=3) or -O clip_model=RETRIEVAL_ID.")
+              help="text2image, tts: a model option (-O steps=25, -O voice=emma); text2image: -O clip_model=ID.")
 def eval_command(task: str, model: str | None, data: str, split: str | None, images: Path | None,
                  limit: int | None, batch_size: int, json_path: Path | None, extra: tuple[str, ...]) -> None:
     """Score a model on a dataset: retrieve (R@K), caption (BLEU/METEOR/ROUGE-L/CIDEr-D), vqa, ocr, avmatch,
-    text2image (Shapes judge, CLIPScore, inpainting L1/PSNR/SSIM, MP)."""
+    text2image (Shapes judge, CLIPScore, inpainting L1/PSNR/SSIM, MP), tts (WER/CER by speech recognition,
+    speed)."""
     from .evaluate import evaluate
 
     report = evaluate(task, model=model, data=data, limit=limit, batch_size=batch_size, split=split, images=images,

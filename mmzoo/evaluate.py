@@ -47,8 +47,9 @@ def evaluate(task: str, model: str | None = None, data: str = "shapes:test", lim
 
     ``data`` is a data spec (:func:`mmzoo.data.specs.parse_data`; without a split: test). ``split``
     picks the split as an option instead; ``images`` is the folder the dataset's image paths are
-    relative to, when it is not found beside the dataset file. ``options``: text2image only, the
-    model's options (steps, guidance_scale, ...) and ``clip_model`` (the retrieval model of CLIPScore).
+    relative to, when it is not found beside the dataset file. ``options`` (text2image and tts): the
+    model's options (steps, guidance_scale, voice, speed, ...); for text2image also ``clip_model``
+    (the retrieval model of CLIPScore).
     """
     if task not in EVALUATORS:
         raise InvalidInput(f"no metric for task {task!r}; tasks with metrics: {', '.join(EVALUATORS)}")
@@ -60,7 +61,7 @@ def evaluate(task: str, model: str | None = None, data: str = "shapes:test", lim
         raise InvalidInput(f"model {model_spec.id} is a {model_spec.task!r} model, not a {task!r} model")
     data_spec = parse_data(data, split=split, images=images).split_or("test")  # bad specs fail before loading
     extra = {"options": dict(options)} if options else {}
-    if extra and task != "text2image":
+    if extra and task not in TAKES_OPTIONS:
         raise InvalidInput(f"{task} evaluation takes no options (given: {', '.join(options)})")
     loaded = api.load(model_spec.id)
     start = time.perf_counter()
@@ -228,6 +229,54 @@ def _inception_note() -> str:
     return "IS/FID: not computed on the 64 px Shapes world (Inception features of tiny synthetic scenes mean little)"
 
 
+def eval_tts(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool,
+              options: dict[str, Any] | None = None):
+    from .data.sentences import EVERYDAY
+    from .eval.asr import Transcriber, held_out_sentences, intelligibility
+
+    if not spec.is_shapes:
+        raise InvalidInput(f"tts is scored on mmzoo's fixed held-out sentences (mmzoo.data.sentences), not "
+                           f"{spec.text}: leave --data out")
+    sentences = _limited(held_out_sentences(), limit, "sentences", "held-out sentences")
+    listen = Transcriber()
+    transcripts, spoken, seconds = [], 0.0, 0.0
+    for chunk in _batches(sentences, 1, progress, "tts"):  # one at a time: the speed is per sentence
+        start = time.perf_counter()
+        speech = api.run("tts", chunk[0], model=model, **(options or {}))
+        seconds += time.perf_counter() - start
+        spoken += speech.duration
+        transcripts.append(listen(speech.waveform, speech.sample_rate))
+    metrics = intelligibility(sentences, transcripts)
+    everyday = [i for i, s in enumerate(sentences) if s in EVERYDAY]
+    for name, rows in (("shapes", [i for i in range(len(sentences)) if i not in everyday]), ("everyday", everyday)):
+        if rows:
+            part = intelligibility([sentences[i] for i in rows], [transcripts[i] for i in rows])
+            metrics.update({f"{k}/{name}": v for k, v in part.items()})
+    metrics["x_real_time"] = spoken / seconds if seconds else float("inf")
+    notes = [f"{len(sentences)} held-out sentences spoken{_described(options)} and transcribed by {listen.name}; "
+             "WER/CER after lower-casing, dropping punctuation and writing number words as digits",
+             f"x_real_time = seconds of speech per second of synthesis ({spoken:.1f} s in {seconds:.1f} s, "
+             f"torch threads: {_threads()})"]
+    worst = sorted(zip(sentences, transcripts), key=lambda p: -intelligibility([p[0]], [p[1]])["WER"])[:3]
+    notes += [f"heard {t!r} for {s!r}" for s, t in worst if intelligibility([s], [t])["WER"] > 0]
+    return metrics, len(sentences), notes
+
+
+def _described(options: dict[str, Any] | None) -> str:
+    return f" ({', '.join(f'{k}={v}' for k, v in options.items())})" if options else ""
+
+
+def _threads() -> str:
+    try:
+        import torch
+
+        return str(torch.get_num_threads())
+    except ImportError:
+        return "n/a"
+
+
+TAKES_OPTIONS = ("text2image", "tts")
+
 EVALUATORS: dict[str, Callable[..., tuple[dict[str, float], int, list[str]]]] = {
     "retrieve": eval_retrieve,
     "caption": eval_caption,
@@ -235,4 +284,5 @@ EVALUATORS: dict[str, Callable[..., tuple[dict[str, float], int, list[str]]]] = 
     "ocr": eval_ocr,
     "avmatch": eval_avmatch,
     "text2image": eval_text2image,
+    "tts": eval_tts,
 }

@@ -76,8 +76,8 @@ def test_eval_every_other_task_with_doubles(mmzoo_home, register_plugin):
 
 
 def test_eval_errors(mmzoo_home, tmp_path):
-    with pytest.raises(mmzoo.InvalidInput, match="no metric for task 'tts'"):
-        evaluate("tts", data=SMALL)
+    with pytest.raises(mmzoo.InvalidInput, match="no metric for task 'palette'; tasks with metrics: retrieve"):
+        evaluate("palette", data=SMALL)
     with pytest.raises(mmzoo.InvalidInput, match="limit"):
         evaluate("ocr", data=SMALL, limit=0)
     with pytest.raises(mmzoo.DatasetError, match="dataset not found"):
