@@ -239,6 +239,7 @@ def eval_tts(model: Any, spec: DataSpec, limit: int | None, batch: int, progress
                            f"{spec.text}: leave --data out")
     sentences = _limited(held_out_sentences(), limit, "sentences", "held-out sentences")
     listen = Transcriber()
+    api.run("tts", "A warm-up sentence, not timed.", model=model, **(options or {}))  # lazy loads (a voice, G2P)
     transcripts, spoken, seconds = [], 0.0, 0.0
     for chunk in _batches(sentences, 1, progress, "tts"):  # one at a time: the speed is per sentence
         start = time.perf_counter()
