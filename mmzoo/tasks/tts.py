@@ -22,10 +22,17 @@ class Speech(Audio):
 
     text: str = ""
     voice: str | None = None
+    #: the model's own mel spectrogram (n_mels x frames), for models that make one (Tacotron2)
+    mel: np.ndarray | None = None
+    #: attention of each decoder step over the input symbols (steps x symbols), for attention models
+    alignment: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "voice": self.voice, "sample_rate": self.sample_rate,
-                "samples": int(len(self.waveform)), "duration_s": round(self.duration, 3)}
+        out = {"text": self.text, "voice": self.voice, "sample_rate": self.sample_rate,
+               "samples": int(len(self.waveform)), "duration_s": round(self.duration, 3)}
+        if self.alignment is not None:
+            out["alignment_shape"] = list(self.alignment.shape)
+        return out
 
 
 class TTSModel(Model):
