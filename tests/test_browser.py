@@ -139,5 +139,5 @@ def test_text2image_shows_step_progress_and_stop_ends_the_run(chromium, app_url,
         page.locator("#text2image-button").click()  # the tab still works
         details = page.locator("#text2image-details")
         details.get_by_text('"steps": 3').first.wait_for(timeout=30_000)
-        assert details.get_by_text('"guidance_scale": 3').count() == 1  # the untouched field: the model's default
+        assert details.get_by_text('"guidance_scale": 4').count() == 1  # the untouched field: the model's default
         assert details.get_by_text('"seed": 0,').count() == 0  # -1: a random seed

@@ -198,7 +198,7 @@ class ShapesDiffusionModel(TextToImageModel):
 
     def generate(self, prompts: list[str], *, seeds: list[int], images: list[Any] | None = None,
                  masks: list[Any] | None = None, progress: Callable[[int, int], None] | None = None,
-                 stop: threading.Event | None = None, steps: int = 25, guidance_scale: float = 3.0,
+                 stop: threading.Event | None = None, steps: int = 25, guidance_scale: float = 4.0,
                  strength: float = 0.6, scheduler: str = "DDIM",
                  negative_prompt: str | None = None) -> list[GeneratedImage]:
         steps = check_int("steps", steps, 1, 200)
