@@ -40,8 +40,10 @@ def test_a_seed_gives_the_same_image_alone_or_in_a_batch(tiny):
     alone = run(tiny, "a red circle", seed=5, steps=4)
     batch = run(tiny, "a red circle", seed=4, num_images=2, steps=4)
     assert alone.image.size == (64, 64) and [r.seed for r in batch] == [4, 5]
-    assert np.array_equal(pixels(batch[1].image), pixels(alone.image))
-    assert not np.array_equal(pixels(batch[0].image), pixels(batch[1].image))
+    # the same image (a batch sums floats in another order: a pixel may round one level apart)
+    assert np.abs(pixels(batch[1].image) - pixels(alone.image)).max() <= 1
+    assert np.array_equal(pixels(run(tiny, "a red circle", seed=5, steps=4).image), pixels(alone.image))  # repeated
+    assert np.abs(pixels(batch[0].image) - pixels(batch[1].image)).max() > 10
     assert alone.parameters["steps"] == 4 and alone.parameters["scheduler"] == "DDIM"
 
 
