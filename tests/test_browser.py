@@ -95,49 +95,54 @@ def test_retrieve_tab_searches_uploaded_images_and_labels_zero_shot(retrieve_pag
     page.screenshot(path=str(artifacts / "retrieve-zero-shot.png"), full_page=True)
 
 
-def test_text2image_generates_then_inpaints_a_painted_region(chromium, app_url, artifacts):
+@pytest.fixture
+def text2image_page(chromium, app_url):
     with open_tab(chromium, app_url, "Text to image", height=1100) as page:
         page.get_by_role("tab", name="Text to image").click()
-        page.locator("#text2image-prompt textarea").fill("a large red circle")
-        page.locator("#text2image-button").click()
-        gallery = page.locator("#text2image-gallery")
-        gallery.locator("img").first.wait_for(timeout=60_000)
-        page.locator("#text2image-details").get_by_text('"generate"').first.wait_for(timeout=30_000)
-        page.screenshot(path=str(artifacts / "text2image-generate.png"), full_page=True)
-
-        gallery.locator("img").first.click()
-        page.locator("#text2image-to-inpaint").click()
-        canvas = page.locator("#text2image-image canvas").first
-        canvas.wait_for(timeout=30_000)
-        page.wait_for_timeout(1000)  # the background is drawn into the canvas
-        box = canvas.bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(x - 40, y)
-        page.mouse.down()
-        for dx in range(-40, 41, 8):
-            page.mouse.move(x + dx, y + dx / 4)
-        page.mouse.up()
-        page.locator("#text2image-prompt textarea").fill("a large blue square")
-        page.get_by_role("button", name="Inpaint", exact=True).click()  # the run button, relabelled
-        page.locator("#text2image-details").get_by_text('"inpaint"').first.wait_for(timeout=60_000)
-        page.screenshot(path=str(artifacts / "text2image-inpaint.png"), full_page=True)
+        yield page
 
 
-def test_text2image_shows_step_progress_and_stop_ends_the_run(chromium, app_url, artifacts):
-    with open_tab(chromium, app_url, "Text to image", height=1100) as page:
-        page.get_by_role("tab", name="Text to image").click()
-        page.locator("#text2image-prompt textarea").fill("a small green cross")
-        page.get_by_text("Settings (0 = the model's default)").click()
-        page.locator("#text2image-steps input").fill("200")
-        page.locator("#text2image-button").click()
-        page.get_by_text("denoising").first.wait_for(timeout=30_000)  # the progress bar, per step
-        page.screenshot(path=str(artifacts / "text2image-progress.png"))
-        page.locator("#text2image-stop").click()
-        page.get_by_text("stopped after").first.wait_for(timeout=30_000)
-        page.screenshot(path=str(artifacts / "text2image-stopped.png"))
-        page.locator("#text2image-steps input").fill("3")
-        page.locator("#text2image-button").click()  # the tab still works
-        details = page.locator("#text2image-details")
-        details.get_by_text('"steps": 3').first.wait_for(timeout=30_000)
-        assert details.get_by_text('"guidance_scale": 4').count() == 1  # the untouched field: the model's default
-        assert details.get_by_text('"seed": 0,').count() == 0  # -1: a random seed
+def test_text2image_generates_then_inpaints_a_painted_region(text2image_page, artifacts):
+    page = text2image_page
+    page.locator("#text2image-prompt textarea").fill("a large red circle")
+    page.locator("#text2image-button").click()
+    gallery = page.locator("#text2image-gallery")
+    gallery.locator("img").first.wait_for(timeout=60_000)
+    page.locator("#text2image-details").get_by_text('"generate"').first.wait_for(timeout=30_000)
+    page.screenshot(path=str(artifacts / "text2image-generate.png"), full_page=True)
+
+    gallery.locator("img").first.click()
+    page.locator("#text2image-to-inpaint").click()
+    canvas = page.locator("#text2image-image canvas").first
+    canvas.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # the background is drawn into the canvas
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 40, y)
+    page.mouse.down()
+    for dx in range(-40, 41, 8):
+        page.mouse.move(x + dx, y + dx / 4)
+    page.mouse.up()
+    page.locator("#text2image-prompt textarea").fill("a large blue square")
+    page.get_by_role("button", name="Inpaint", exact=True).click()  # the run button, relabelled
+    page.locator("#text2image-details").get_by_text('"inpaint"').first.wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "text2image-inpaint.png"), full_page=True)
+
+
+def test_text2image_shows_step_progress_and_stop_ends_the_run(text2image_page, artifacts):
+    page = text2image_page
+    page.locator("#text2image-prompt textarea").fill("a small green cross")
+    page.get_by_text("Settings (0 = the model's default)").click()
+    page.locator("#text2image-steps input").fill("200")
+    page.locator("#text2image-button").click()
+    page.get_by_text("denoising").first.wait_for(timeout=30_000)  # the progress bar, per step
+    page.screenshot(path=str(artifacts / "text2image-progress.png"))
+    page.locator("#text2image-stop").click()
+    page.get_by_text("stopped after").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(artifacts / "text2image-stopped.png"))
+    page.locator("#text2image-steps input").fill("3")
+    page.locator("#text2image-button").click()  # the tab still works
+    details = page.locator("#text2image-details")
+    details.get_by_text('"steps": 3').first.wait_for(timeout=30_000)
+    assert details.get_by_text('"guidance_scale": 4').count() == 1  # the untouched field: the model's default
+    assert details.get_by_text('"seed": 0,').count() == 0  # -1: a random seed
