@@ -14,6 +14,7 @@ import mmzoo
 from mmzoo.app import TabContext, build_app
 from mmzoo.plugins import get_registry
 from mmzoo.tasks.base import Input, Model, Task, accepted_options
+from mmzoo.tasks.tts import Speech, TTSModel
 from mmzoo.tasks.tab import TabContext as TabContract
 from mmzoo.testing import running_app
 from mmzoo.testing.doubles import DoublesPlugin, colour_image, write_tone
@@ -85,14 +86,38 @@ def test_ocr_tab(client, ocr_image):
 
 
 def test_tts_tab(client):
-    audio_path, mel_path = client.predict(text="hello world", voice="en-us", rate=175, pitch=50, model="tts/espeak-ng",
-                                          api_name="/tts")
+    audio_path, speed, mel_path, alignment = client.predict(text="hello world", voice="en-us", rate=175, pitch=50,
+                                                            model="tts/espeak-ng", api_name="/tts")
+    assert "x real time" in speed and not alignment["visible"]  # espeak-ng has no attention to show
     waveform, rate = soundfile.read(audio_path)
     assert rate == 22050 and 0.5 < len(waveform) / rate < 2.5 and np.abs(waveform).max() > 0.05
     assert mel_path.endswith(".png")
-    audio_path, _ = client.predict(text="hello world", speed=1.2, model="tts/hibari", api_name="/tts")  # the default
+    audio_path, *_ = client.predict(text="hello world", speed=1.2, model="tts/hibari", api_name="/tts")  # the default
     waveform, rate = soundfile.read(audio_path)
     assert rate == 24000 and 0.3 < len(waveform) / rate < 2.5
+
+
+class AlignedTone(TTSModel):
+    """A tone whose 'attention' walks along the text: one decoder step per character."""
+
+    def synthesize(self, texts, *, voice=None):
+        return [Speech(np.sin(np.arange(2205 * len(t), dtype=np.float32) / 5) * 0.5, 22050, text=t,
+                       alignment=np.eye(len(t), dtype=np.float32)) for t in texts]
+
+
+class AlignedPlugin:
+    @mmzoo.hookimpl
+    def register_models(self, register):
+        register(mmzoo.ModelSpec(id="tts/aligned", summary="test double with an alignment", factory=AlignedTone))
+
+
+def test_tts_tab_shows_an_attention_models_alignment(register_plugin):
+    register_plugin(AlignedPlugin(), "aligned")
+    with running_app() as url:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        audio_path, speed, mel_path, alignment = client.predict(text="hello", model="tts/aligned", api_name="/tts")
+    assert alignment["visible"] and Image.open(alignment["value"]).size[0] >= 5
+    assert "0.50 s of speech at 22050 Hz" in speed
 
 
 def test_bad_input_shows_a_message_and_the_app_keeps_serving(client, text_file, ocr_image):

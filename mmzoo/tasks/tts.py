@@ -64,6 +64,14 @@ def spectrogram_image(mel_db: np.ndarray) -> PILImage.Image:
     return image.resize((max(image.width, 400), 240), Image.Resampling.BILINEAR)
 
 
+def alignment_image(alignment: np.ndarray) -> PILImage.Image:
+    """An attention alignment (decoder steps x input symbols) as an image: steps left to right,
+    symbols bottom to top, as Tacotron2's papers draw it."""
+    import numpy as np
+
+    return spectrogram_image(np.log(np.asarray(alignment, dtype=np.float64).T + 1e-4))
+
+
 class TTSTask(Task):
     id = "tts"
     title = "Text to speech"
@@ -101,17 +109,28 @@ class TTSTask(Task):
                 button = gr.Button("Speak", variant="primary")
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", format="wav", elem_id="tts-audio")
+                speed_note = gr.Markdown(elem_id="tts-speed")
                 mel = gr.Image(label="Mel spectrogram", type="pil", format="png")
+                alignment = gr.Image(label="Alignment (decoder step → across, input character ↑ up)", type="pil",
+                                     format="png", visible=False, elem_id="tts-alignment")
 
         def speak(text: str, voice: str | None = None, speed: float = 1.0, rate: float = 175, pitch: float = 50,
                   model: str | None = None):
+            import time
+
+            start = time.perf_counter()
             speech = ui.run(model, text, voice=voice or None, speed=float(speed), rate=int(rate), pitch=int(pitch))
-            return (speech.sample_rate, speech.waveform), spectrogram_image(speech.mel_spectrogram())
+            seconds = time.perf_counter() - start
+            note = (f"{speech.duration:.2f} s of speech at {speech.sample_rate} Hz in {seconds:.2f} s: "
+                    f"**{speech.duration / max(seconds, 1e-9):.0f}x real time**")
+            shown = gr.Image(value=alignment_image(speech.alignment), visible=True) if speech.alignment is not None \
+                else gr.Image(value=None, visible=False)
+            return (speech.sample_rate, speech.waveform), note, spectrogram_image(speech.mel_spectrogram()), shown
 
         def voices(model_id: str):
             loaded = ui.load(model_id)
             return gr.Dropdown(choices=loaded.voices(), value=loaded.default_voice)
 
-        button.click(speak, [text, voice, speed, rate, pitch, model], [audio, mel], api_name="tts")
+        button.click(speak, [text, voice, speed, rate, pitch, model], [audio, speed_note, mel, alignment], api_name="tts")
         ui.on_model_change(model, voices, voice)
         ui.examples([["Hello world, this is mmzoo."], ["The quick brown fox jumps over the lazy dog."]], [text])
