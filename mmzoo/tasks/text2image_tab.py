@@ -119,11 +119,16 @@ def build_tab(ui: TabContext) -> None:
                                      "strength": (strength or None) if mode == "edit" else None,
                                      "scheduler": None if scheduler in (None, "", DEFAULT_SCHEDULER) else scheduler,
                                      "rerank_with": rerank_with or None}.items() if v is not None}
-        event = stops[request.session_hash if request else ""] = threading.Event()
-        results = ui.run(model, prompt, image=picture, mask=painted,
-                         seed=None if seed is None or seed < 0 else int(seed), num_images=int(num_images),
-                         progress=lambda step, total: progress((step, total), desc="denoising", unit="steps"),
-                         stop=event, **options)
+        session = request.session_hash if request else ""
+        event = stops[session] = threading.Event()
+        try:
+            results = ui.run(model, prompt, image=picture, mask=painted,
+                             seed=None if seed is None or seed < 0 else int(seed), num_images=int(num_images),
+                             progress=lambda step, total: progress((step, total), desc="denoising", unit="steps"),
+                             stop=event, **options)
+        finally:  # one entry per running request, not one per session ever seen
+            if stops.get(session) is event:
+                del stops[session]
         results = results if isinstance(results, list) else [results]
         folder = Path(tempfile.mkdtemp(dir=out_dir))
         items = []
