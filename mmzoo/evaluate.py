@@ -216,28 +216,23 @@ def eval_text2image(model: Any, spec: DataSpec, limit: int | None, batch: int, p
 
 
 def _inception_note() -> str:
-    from .errors import MMZooError
+    from .eval.image import inception_unavailable
 
-    try:
-        from .eval.image import inception_scores
-
-        inception_scores([], [])
-    except MMZooError as exc:
-        return f"IS/FID unavailable: {exc}"
-    except Exception:
-        pass
+    why = inception_unavailable()
+    if why:
+        return f"IS/FID unavailable: {why}"
     return "IS/FID: not computed on the 64 px Shapes world (Inception features of tiny synthetic scenes mean little)"
 
 
 def eval_tts(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool,
               options: dict[str, Any] | None = None):
-    from .data.sentences import EVERYDAY
-    from .eval.asr import Transcriber, held_out_sentences, intelligibility
+    from .data.sentences import EVERYDAY, HELD_OUT
+    from .eval.asr import Transcriber, intelligibility
 
     if not spec.is_shapes:
         raise InvalidInput(f"tts is scored on mmzoo's fixed held-out sentences (mmzoo.data.sentences), not "
                            f"{spec.text}: leave --data out")
-    sentences = _limited(held_out_sentences(), limit, "sentences", "held-out sentences")
+    sentences = _limited(list(HELD_OUT), limit, "sentences", "held-out sentences")
     listen = Transcriber()
     api.run("tts", "A warm-up sentence, not timed.", model=model, **(options or {}))  # lazy loads (a voice, G2P)
     transcripts, spoken, seconds = [], 0.0, 0.0
@@ -248,18 +243,18 @@ def eval_tts(model: Any, spec: DataSpec, limit: int | None, batch: int, progress
         spoken += speech.duration
         transcripts.append(listen(speech.waveform, speech.sample_rate))
     metrics = intelligibility(sentences, transcripts)
-    everyday = [i for i, s in enumerate(sentences) if s in EVERYDAY]
-    for name, rows in (("shapes", [i for i in range(len(sentences)) if i not in everyday]), ("everyday", everyday)):
-        if rows:
-            part = intelligibility([sentences[i] for i in rows], [transcripts[i] for i in rows])
+    for name, wanted in (("shapes", False), ("everyday", True)):
+        pairs = [(s, t) for s, t in zip(sentences, transcripts) if (s in EVERYDAY) == wanted]
+        if pairs:
+            part = intelligibility(*zip(*pairs))
             metrics.update({f"{k}/{name}": v for k, v in part.items()})
     metrics["x_real_time"] = spoken / seconds if seconds else float("inf")
     notes = [f"{len(sentences)} held-out sentences spoken{_described(options)} and transcribed by {listen.name}; "
              "WER/CER after lower-casing, dropping punctuation and writing number words as digits",
              f"x_real_time = seconds of speech per second of synthesis ({spoken:.1f} s in {seconds:.1f} s, "
              f"torch threads: {_threads()})"]
-    worst = sorted(zip(sentences, transcripts), key=lambda p: -intelligibility([p[0]], [p[1]])["WER"])[:3]
-    notes += [f"heard {t!r} for {s!r}" for s, t in worst if intelligibility([s], [t])["WER"] > 0]
+    wers = [(intelligibility([s], [t])["WER"], s, t) for s, t in zip(sentences, transcripts)]
+    notes += [f"heard {t!r} for {s!r}" for wer, s, t in sorted(wers, key=lambda w: -w[0])[:3] if wer > 0]
     return metrics, len(sentences), notes
 
 

@@ -76,10 +76,3 @@ def intelligibility(references: Sequence[str], transcripts: Sequence[str]) -> di
 
     return error_rates([normalise(r) for r in references], [normalise(t) for t in transcripts])
 
-
-def held_out_sentences() -> list[str]:
-    """The fixed sentences ``mmzoo eval tts`` speaks (never in a TTS training corpus of mmzoo)."""
-    from ..data.sentences import HELD_OUT
-
-    return list(HELD_OUT)
-

@@ -95,10 +95,18 @@ def manipulation_precision(model: Embedder, original: Any, edited: Any, text: st
     return (1.0 - diff) * similarity
 
 
-def inception_scores(real: Sequence[Any], fake: Sequence[Any]) -> dict[str, float]:
-    """IS of ``fake`` and FID between ``real`` and ``fake``, with torchmetrics / torch-fidelity."""
+def inception_unavailable() -> str | None:
+    """Why IS/FID cannot be computed here (a missing package or the weights), or None when they can."""
     try:
-        import torch
+        _inception_metrics()
+    except (MissingDependency, WeightsUnavailable) as exc:
+        return str(exc)
+    return None
+
+
+def _inception_metrics() -> tuple[Any, Any]:
+    """torchmetrics' FID and IS metrics, or MissingDependency / WeightsUnavailable."""
+    try:
         from torchmetrics.image.fid import FrechetInceptionDistance
         from torchmetrics.image.inception import InceptionScore
     except ImportError:
@@ -109,6 +117,13 @@ def inception_scores(real: Sequence[Any], fake: Sequence[Any]) -> dict[str, floa
     except Exception as exc:  # the Inception weights download on first use
         raise WeightsUnavailable(f"IS/FID need the FID Inception weights (about 92 MB), which torch-fidelity "
                                  f"downloads into TORCH_HOME on first use; connect once and retry ({exc})") from None
+    return fid, inception
+
+
+def inception_scores(real: Sequence[Any], fake: Sequence[Any]) -> dict[str, float]:
+    """IS of ``fake`` and FID between ``real`` and ``fake``, with torchmetrics / torch-fidelity."""
+    fid, inception = _inception_metrics()
+    import torch
 
     def batch(images: Sequence[Any]) -> Any:
         arrays = np.stack([np.asarray(load_image(i).resize((299, 299))) for i in images])

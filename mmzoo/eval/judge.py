@@ -26,6 +26,8 @@ from ..data.shapes import COLOURS, SHAPES, Scene, random_scene, render
 SIZE = 64
 COLOUR_NAMES = tuple(COLOURS)
 PAIRS = tuple((c, s) for c in COLOUR_NAMES for s in SHAPES)
+#: where each head ends in the network's output: colours, then shapes, then pairs
+COLOUR_END, SHAPE_END = len(COLOUR_NAMES), len(COLOUR_NAMES) + len(SHAPES)
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "shapes-judge"
 ACCURACY = "accuracy.json"
 
@@ -65,11 +67,11 @@ def _network() -> Any:
 
 def targets(scene: Scene) -> np.ndarray:
     """Multi-hot labels (colours, shapes, pairs) of a scene."""
-    label = np.zeros(len(COLOUR_NAMES) + len(SHAPES) + len(PAIRS), np.float32)
+    label = np.zeros(SHAPE_END + len(PAIRS), np.float32)
     for obj in scene.objects:
         label[COLOUR_NAMES.index(obj.colour)] = 1
-        label[len(COLOUR_NAMES) + SHAPES.index(obj.shape)] = 1
-        label[len(COLOUR_NAMES) + len(SHAPES) + PAIRS.index((obj.colour, obj.shape))] = 1
+        label[COLOUR_END + SHAPES.index(obj.shape)] = 1
+        label[SHAPE_END + PAIRS.index((obj.colour, obj.shape))] = 1
     return label
 
 
@@ -115,10 +117,9 @@ class ShapesJudge:
             for start in range(0, len(images), batch_size):
                 probs = torch.sigmoid(self.net(to_batch(images[start:start + batch_size]).to(self.device))).cpu()
                 for row in probs.numpy():
-                    c, s = len(COLOUR_NAMES), len(COLOUR_NAMES) + len(SHAPES)
-                    verdicts.append(Verdict(dict(zip(COLOUR_NAMES, row[:c].tolist())),
-                                            dict(zip(SHAPES, row[c:s].tolist())),
-                                            dict(zip(PAIRS, row[s:].tolist()))))
+                    verdicts.append(Verdict(dict(zip(COLOUR_NAMES, row[:COLOUR_END].tolist())),
+                                            dict(zip(SHAPES, row[COLOUR_END:SHAPE_END].tolist())),
+                                            dict(zip(PAIRS, row[SHAPE_END:].tolist()))))
         return verdicts
 
 
@@ -167,9 +168,8 @@ def train(out: str | Path, scene_count: int = 12_000, epochs: int = 16, seed: in
             self.model.eval()
             with torch.no_grad():
                 logits = self.model(val_pixels)
-            c, s = len(COLOUR_NAMES), len(COLOUR_NAMES) + len(SHAPES)
-            colour = [COLOUR_NAMES[i] for i in logits[:, :c].argmax(1).tolist()]
-            shape = [SHAPES[i] for i in logits[:, c:s].argmax(1).tolist()]
+            colour = [COLOUR_NAMES[i] for i in logits[:, :COLOUR_END].argmax(1).tolist()]
+            shape = [SHAPES[i] for i in logits[:, COLOUR_END:SHAPE_END].argmax(1).tolist()]
             right = [(a, b) == t for a, b, t in zip(colour, shape, val_truth)]
             return {"accuracy": float(np.mean(right))}
 

@@ -17,7 +17,7 @@ by the manipulation precision. Image ``i`` of a set is drawn with seed ``seed + 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -154,17 +154,3 @@ def _pairs(scene: Scene) -> set[tuple[str, str]]:
 def limited(sets: dict[str, list[Case]], limit: int | None) -> dict[str, list[Case]]:
     return {k: v[:limit] if limit else v for k, v in sets.items()}
 
-
-def in_batches(fn: Callable[..., list[Any]], size: int) -> Callable[..., list[Any]]:
-    """``fn(prompts, seeds, image=None, mask=None)`` called ``size`` prompts at a time."""
-
-    def batched(prompts: Sequence[str], seeds: Sequence[int], image: Sequence[Any] | None = None,
-                mask: Sequence[Any] | None = None) -> list[Any]:
-        out: list[Any] = []
-        for start in range(0, len(prompts), size):
-            part = slice(start, start + size)
-            out += fn(list(prompts[part]), list(seeds[part]), None if image is None else list(image[part]),
-                      None if mask is None else list(mask[part]))
-        return out
-
-    return batched

@@ -62,7 +62,6 @@ class Tacotron2TTS(TTSModel):
         from mmzoo.devices import resolve_device
 
         spec = CATALOG[self.model_id]
-        self.spec_entry = spec
         bundle = getattr(torchaudio.pipelines, spec.bundle)
         folder = Path(weights).expanduser() if weights is not None else None
         if folder is not None and not folder.is_dir():
@@ -139,6 +138,7 @@ class Tacotron2TTS(TTSModel):
         with self._lock, torch.inference_mode():
             mel, mel_lengths, alignments = self.tacotron2.infer(tokens[order].to(self.device), lengths[order].to(self.device))
             limit = self.tacotron2.decoder.decoder_max_step
+            predicted = mel_lengths  # decoder steps, the alignment's rows
             if int(mel_lengths.max()) >= limit:
                 cut = parts[int(order[int(torch.argmax(mel_lengths))])]
                 raise InvalidInput(f"{self.model_id}: the decoder reached its limit of {limit} steps on {cut!r} "
@@ -153,7 +153,7 @@ class Tacotron2TTS(TTSModel):
             frames = int(mel_lengths[row])
             pieces[index] = waveforms[row, :self._samples(frames)]  # a padded batch: each sentence its own length
             mels[index] = mel[row, :, :frames].cpu().numpy()
-            steps[index] = alignments[row, :int(mel_lengths[row] * speed), :int(lengths[order][row])].cpu().numpy()
+            steps[index] = alignments[row, :int(predicted[row]), :int(lengths[order][row])].cpu().numpy()
         pause = np.zeros(int(PAUSE_S * SAMPLE_RATE), np.float32)
         waveform = np.concatenate([x for piece in pieces for x in (piece, pause)][:-1]).astype(np.float32)
         return Speech(np.clip(waveform, -1, 1), SAMPLE_RATE, text=text, voice="ljspeech",
