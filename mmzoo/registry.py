@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 Factory = Union[str, Callable[..., Any]]
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.+-]*$")
-PIP_NAMES = {"open_clip": "open_clip_torch"}  # import names whose PyPI package is named otherwise
+PIP_NAMES = {"open_clip": "open_clip_torch", "dp": "deep-phonemizer"}  # import names whose PyPI package is named otherwise
 
 
 @dataclass(frozen=True)

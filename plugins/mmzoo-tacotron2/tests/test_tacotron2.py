@@ -100,3 +100,14 @@ def test_mmzoo_download_offline_names_the_fix(tmp_path, monkeypatch):
     assert not spec.status().ready and spec.status().text == "download 130 MB" and set(spec.weights.files) == {CATALOG[spec.id].tacotron2_file, WAVERNN_FILE}
     with pytest.raises(WeightsUnavailable, match="about 130 MB"):
         spec.resolve_factory().download(spec)
+
+
+def test_the_phoneme_variants_say_which_package_they_need():
+    import importlib.util
+
+    from mmzoo.plugins import get_registry
+
+    if importlib.util.find_spec("dp") is not None:
+        pytest.skip("DeepPhonemizer is installed here")
+    status = get_registry().model("tts/tacotron2-wavernn-phone").status()
+    assert not status.ready and status.text == "needs pip install deep-phonemizer"  # not the import name "dp"
