@@ -5,7 +5,8 @@
   gradient clipping, optimizer and scheduler state).
 - :mod:`~mmzoo.train.checkpoint`: the checkpoint format (``config.json`` + ``model.safetensors``).
 - :func:`precompute`: features of frozen towers, computed once.
-- :mod:`~mmzoo.train.losses`: triplet (all / hardest / semi-hard negatives) and InfoNCE losses.
+- :mod:`~mmzoo.train.losses`: triplet (all / hardest / semi-hard negatives) and InfoNCE losses, guided
+  attention (text to speech).
 """
 
 from .checkpoint import load_state, load_weights, read_config, read_weights, save_checkpoint, save_state

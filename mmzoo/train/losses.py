@@ -1,4 +1,4 @@
-"""Losses for learning a joint embedding space (image-text, audio-image).
+"""Losses: a joint embedding space (image-text, audio-image) and attention that follows the diagonal.
 
 ``similarity[i, j]`` is the cosine similarity of anchor ``i`` (e.g. image) and item ``j`` (e.g.
 caption) in a batch whose positives are on the diagonal. ``same`` marks other pairs that are
@@ -56,3 +56,22 @@ def info_nce(similarity: torch.Tensor, temperature: float = 0.07, same: torch.Te
                                     torch.finfo(logits.dtype).min)
     targets = torch.arange(len(logits), device=logits.device)
     return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.t(), targets)) / 2
+
+
+def guided_attention_loss(alignments: torch.Tensor, input_lengths: torch.Tensor, output_lengths: torch.Tensor,
+                          sigma: float = 0.2) -> torch.Tensor:
+    """Guided attention loss (Tachibana et al., 2018): attention far from the diagonal costs.
+
+    ``alignments`` is (batch, output steps, input symbols), each row a distribution over the inputs;
+    the weight of step ``t`` on symbol ``n`` is ``1 - exp(-(n/N - t/T)^2 / (2 sigma^2))`` for an
+    utterance of ``N`` symbols and ``T`` steps. Padding is left out; the mean is over real cells.
+    """
+    batch, steps, symbols = alignments.shape
+    device = alignments.device
+    n_in = input_lengths.to(device).float().clamp(min=1)[:, None, None]
+    n_out = output_lengths.to(device).float().clamp(min=1)[:, None, None]
+    t = torch.arange(steps, device=device, dtype=torch.float32)[None, :, None]
+    n = torch.arange(symbols, device=device, dtype=torch.float32)[None, None, :]
+    weight = 1 - torch.exp(-((n / n_in - t / n_out) ** 2) / (2 * sigma ** 2))
+    real = (t < n_out) & (n < n_in)
+    return (alignments.float() * weight * real).sum() / real.sum().clamp(min=1)

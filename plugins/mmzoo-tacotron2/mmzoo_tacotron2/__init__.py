@@ -28,3 +28,10 @@ def register_models(register):
             requires=NEEDS + (("dp",) if entry.text == "phone" else ()),
             install_hint="pip install mmzoo-tacotron2" + ("[phone]" if entry.text == "phone" else ""),
         ))
+
+
+@mmzoo.hookimpl
+def register_commands(cli):
+    from .train import train_command
+
+    cli.commands["train"].add_command(train_command, "tts")

@@ -4,7 +4,10 @@ One loading path for both: the bundle gives the model configurations (``_tacotro
 ``_wavernn_params``) and the checkpoint file names; the tensors come from ``weights=DIR`` (the same
 file names, plus an optional ``config.json`` overriding the configurations, as a small model trained
 or built here has) or from ``$TORCH_HOME/hub/checkpoints``, downloaded there on first use or by
-``mmzoo download``. Checkpoints are read with ``torch.load(weights_only=True)``.
+``mmzoo download``. Bundle checkpoints are read with ``torch.load(weights_only=True)``. A Tacotron2
+trained by ``mmzoo train tts`` is a checkpoint folder of mmzoo's own format (``config.json`` +
+``model.safetensors``) whose config may add ``frames_per_step``: the model predicts that many mel
+frames a decoder step, unstacked before the vocoder (:mod:`.features`).
 
 Text is split into sentences (and long sentences at commas), all synthesised in one batch, and
 joined with a short pause. A sentence that reaches the decoder's step limit is an error, never a
@@ -25,15 +28,18 @@ import numpy as np
 from mmzoo.errors import InvalidInput, MissingDependency, WeightsUnavailable
 from mmzoo.media import check_float
 from mmzoo.tasks.tts import Speech, TTSModel
+from mmzoo.train.checkpoint import WEIGHTS, read_weights
 from mmzoo.weights import first_line, torch_hub_checkpoints, unreachable, weights_unavailable
 
 from .catalog import BASE_URL, CATALOG, WAVERNN_FILE
+from .features import unstack_frames
 
 SAMPLE_RATE = 22_050
 HOP = 256  # mel frames: Griffin-Lim's hop (WaveRNN upsamples by its own hop_length)
 MAX_CHARS = 180  # a longer sentence is split at commas, then at spaces
 PAUSE_S = 0.25  # between sentences
-LOCAL = "folder with the bundle's checkpoint files (and an optional config.json)"
+LOCAL = ("folder with the bundle's checkpoint files (and an optional config.json), or a checkpoint made by "
+         "`mmzoo train tts`")
 
 
 def sentences(text: str, limit: int = MAX_CHARS) -> list[str]:
@@ -72,7 +78,9 @@ class Tacotron2TTS(TTSModel):
         from torchaudio.models import Tacotron2
 
         self.tacotron2 = Tacotron2(**{**bundle._tacotron2_params, **config.get("tacotron2", {})})
-        self.tacotron2.load_state_dict(self._state(spec.tacotron2_file, folder))
+        trained_here = folder is not None and (folder / WEIGHTS).is_file()
+        self.tacotron2.load_state_dict(read_weights(folder) if trained_here else self._state(spec.tacotron2_file, folder))
+        self.frames_per_step = int(config.get("frames_per_step", 1))
         self.tacotron2.eval().to(self.device)
         if spec.vocoder == "wavernn":
             from torchaudio.models import WaveRNN
@@ -139,6 +147,7 @@ class Tacotron2TTS(TTSModel):
             mel, mel_lengths, alignments = self.tacotron2.infer(tokens[order].to(self.device), lengths[order].to(self.device))
             limit = self.tacotron2.decoder.decoder_max_step
             predicted = mel_lengths  # decoder steps, the alignment's rows
+            mel, mel_lengths = unstack_frames(mel, self.frames_per_step), mel_lengths * self.frames_per_step
             if int(mel_lengths.max()) >= limit:
                 cut = parts[int(order[int(torch.argmax(mel_lengths))])]
                 raise InvalidInput(f"{self.model_id}: the decoder reached its limit of {limit} steps on {cut!r} "
