@@ -19,7 +19,7 @@ LAYERS = (
     ("plugins", "hookspecs", "registry", "tasks.builtin"),
     ("tasks",),
     ("index",),
-    ("media", "eval", "data", "train", "devices", "pretrained", "weights", "espeak"),
+    ("media", "plots", "eval", "data", "train", "devices", "pretrained", "weights", "espeak"),
     ("errors", "_version"),
 )
 

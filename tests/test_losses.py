@@ -8,7 +8,7 @@ import pytest
 
 import torch
 
-from mmzoo.train.losses import info_nce, triplet_loss
+from mmzoo.train.losses import guided_attention_loss, info_nce, triplet_loss
 
 
 def slow_triplet(sim, margin, negatives, same=None):
@@ -60,3 +60,31 @@ def test_info_nce_matches_cross_entropy_by_hand():
     cols = [-math.log(math.exp(c[i] / t) / sum(math.exp(v / t) for v in c))
             for i, c in enumerate(sim.t().tolist())]
     assert info_nce(sim, temperature=t).item() == pytest.approx((sum(rows) / 2 + sum(cols) / 2) / 2, abs=1e-6)
+
+
+def slow_guided(alignment, n_in, n_out, sigma):
+    cells = [(t, n) for t in range(n_out) for n in range(n_in)]
+    return sum(float(alignment[t][n]) * (1 - math.exp(-((n / n_in - t / n_out) ** 2) / (2 * sigma ** 2)))
+               for t, n in cells), len(cells)
+
+
+def test_guided_attention_matches_its_definition_and_ignores_padding():
+    generator = torch.Generator().manual_seed(0)
+    alignments = torch.rand(2, 7, 5, generator=generator).softmax(dim=2)
+    n_in, n_out = torch.tensor([5, 3]), torch.tensor([7, 4])
+    parts = [slow_guided(alignments[b], int(n_in[b]), int(n_out[b]), 0.2) for b in range(2)]
+    expected = sum(p[0] for p in parts) / sum(p[1] for p in parts)
+    assert guided_attention_loss(alignments, n_in, n_out, sigma=0.2).item() == pytest.approx(expected, rel=1e-5)
+    padded = alignments.clone()
+    padded[1, 4:, :] = 9.0  # steps and symbols past an utterance's lengths cost nothing
+    padded[1, :, 3:] = 9.0
+    assert guided_attention_loss(padded, n_in, n_out).item() == pytest.approx(
+        guided_attention_loss(alignments, n_in, n_out).item(), rel=1e-6)
+
+
+def test_guided_attention_prefers_the_diagonal():
+    steps, symbols = 12, 6
+    diagonal = torch.zeros(1, steps, symbols)
+    diagonal[0, torch.arange(steps), torch.arange(steps) * symbols // steps] = 1
+    lengths = (torch.tensor([symbols]), torch.tensor([steps]))
+    assert guided_attention_loss(diagonal, *lengths) < 0.05 < guided_attention_loss(diagonal.flip(2), *lengths)

@@ -11,7 +11,6 @@ from .base import Input, Model, Task, as_batch, call_with_options, output_paths,
 
 if TYPE_CHECKING:
     import numpy as np
-    from PIL import Image as PILImage
 
     from .tab import TabContext
 
@@ -46,30 +45,6 @@ class TTSModel(Model):
     def voices(self) -> list[str]:
         """Voice names this model accepts (empty when it has one voice)."""
         return []
-
-
-def spectrogram_image(mel_db: np.ndarray) -> PILImage.Image:
-    """A log-mel spectrogram (dB, 0 at the top) as a colour image, low frequencies at the bottom.
-
-    Mapped by hand through a few colour stops so the app needs no plotting library.
-    """
-    import numpy as np
-    from PIL import Image
-
-    level = np.clip((mel_db - mel_db.min()) / max(float(np.ptp(mel_db)), 1e-6), 0.0, 1.0)[::-1]
-    stops = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], float)
-    at = np.linspace(0.0, 1.0, len(stops))
-    rgb = np.stack([np.interp(level, at, stops[:, c]) for c in range(3)], axis=-1).astype(np.uint8)
-    image = Image.fromarray(rgb)
-    return image.resize((max(image.width, 400), 240), Image.Resampling.BILINEAR)
-
-
-def alignment_image(alignment: np.ndarray) -> PILImage.Image:
-    """An attention alignment (decoder steps x input symbols) as an image: steps left to right,
-    symbols bottom to top, as Tacotron2's papers draw it."""
-    import numpy as np
-
-    return spectrogram_image(np.log(np.asarray(alignment, dtype=np.float64).T + 1e-4))
 
 
 class TTSTask(Task):
@@ -110,9 +85,11 @@ class TTSTask(Task):
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", format="wav", elem_id="tts-audio")
                 speed_note = gr.Markdown(elem_id="tts-speed")
-                mel = gr.Image(label="Mel spectrogram", type="pil", format="png")
-                alignment = gr.Image(label="Alignment (decoder step → across, input character ↑ up)", type="pil",
+                mel = gr.Image(label="Mel spectrogram", type="pil", format="png", elem_id="tts-mel")
+                alignment = gr.Image(label="Alignment (attention models)", type="pil",
                                      format="png", visible=False, elem_id="tts-alignment")
+
+        from ..plots import alignment_plot, spectrogram_plot
 
         def speak(text: str, voice: str | None = None, speed: float = 1.0, rate: float = 175, pitch: float = 50,
                   model: str | None = None):
@@ -123,9 +100,9 @@ class TTSTask(Task):
             seconds = time.perf_counter() - start
             note = (f"{speech.duration:.2f} s of speech at {speech.sample_rate} Hz in {seconds:.2f} s: "
                     f"**{speech.duration / max(seconds, 1e-9):.0f}x real time**")
-            shown = gr.Image(value=alignment_image(speech.alignment), visible=True) if speech.alignment is not None \
+            shown = gr.Image(value=alignment_plot(speech.alignment), visible=True) if speech.alignment is not None \
                 else gr.Image(value=None, visible=False)
-            return (speech.sample_rate, speech.waveform), note, spectrogram_image(speech.mel_spectrogram()), shown
+            return (speech.sample_rate, speech.waveform), note, spectrogram_plot(speech), shown
 
         def voices(model_id: str):
             loaded = ui.load(model_id)

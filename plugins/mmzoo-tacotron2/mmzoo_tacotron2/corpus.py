@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from mmzoo.data.sentences import HELD_OUT
+from mmzoo.errors import MissingDependency
 from mmzoo.eval.asr import normalise
 
 from .features import log_mel
@@ -35,7 +36,11 @@ def shapes_sentence(rng: np.random.Generator) -> str:
 
 def common_words() -> list[str]:
     """Faker's common English words, without abbreviations (``PM``, ``TV``), which are spelt out."""
-    from faker.providers.lorem.en_US import Provider
+    try:
+        from faker.providers.lorem.en_US import Provider
+    except ImportError:
+        raise MissingDependency("mmzoo train tts needs Faker's word list: pip install 'mmzoo-tacotron2[train]'"
+                                ) from None
 
     return [w for w in Provider.word_list if w.isalpha() and w.islower()]
 

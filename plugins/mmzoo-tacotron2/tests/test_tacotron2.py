@@ -3,9 +3,6 @@ bundle files and loaded through the same code (weights=); offline hub -> Weights
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
 import pytest
 import torch
 
@@ -13,31 +10,15 @@ import mmzoo
 from mmzoo.errors import InvalidInput, WeightsUnavailable
 from mmzoo_tacotron2.catalog import CATALOG, WAVERNN_FILE
 from mmzoo_tacotron2.model import sentences
+from mmzoo_tacotron2.testing import StopEvery, tiny_bundle_folder
 
 torch.set_num_threads(1)
-TINY_TACOTRON2 = {"encoder_embedding_dim": 32, "symbol_embedding_dim": 32, "encoder_n_convolution": 1,
-                  "decoder_rnn_dim": 32, "attention_rnn_dim": 32, "attention_hidden_dim": 16,
-                  "attention_location_n_filter": 4, "attention_location_kernel_size": 3, "prenet_dim": 16,
-                  "postnet_n_convolution": 1, "postnet_embedding_dim": 16, "decoder_max_step": 60}
-TINY_WAVERNN = {"n_res_block": 1, "n_rnn": 16, "n_fc": 16, "n_hidden": 16, "n_output": 16}
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A folder holding both bundles' files for tiny random models (and the config that sizes them)."""
-    import torchaudio
-    from torchaudio.models import Tacotron2, WaveRNN
-
-    folder = tmp_path_factory.mktemp("tacotron2")
-    bundle = torchaudio.pipelines.TACOTRON2_WAVERNN_CHAR_LJSPEECH
-    torch.manual_seed(0)
-    tacotron2 = Tacotron2(**{**bundle._tacotron2_params, **TINY_TACOTRON2})
-    for entry in CATALOG.values():
-        if entry.text == "char":
-            torch.save(tacotron2.state_dict(), folder / entry.tacotron2_file)
-    torch.save(WaveRNN(**{**bundle._wavernn_params, **TINY_WAVERNN}).state_dict(), folder / WAVERNN_FILE)
-    (folder / "config.json").write_text(json.dumps({"tacotron2": TINY_TACOTRON2, "wavernn": TINY_WAVERNN}))
-    return folder
+    return tiny_bundle_folder(tmp_path_factory.mktemp("tacotron2"))
 
 
 def test_sentences_split_long_texts_without_losing_words():
@@ -47,24 +28,12 @@ def test_sentences_split_long_texts_without_losing_words():
     assert parts[0] == "First one." and parts[-1] == "Third?"
 
 
-class StopAfter(torch.nn.Module):
-    """A decoder gate that says "stop" from step ``n`` on (a random gate stops at random, or never)."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.n, self.calls = n, 0
-
-    def forward(self, x):
-        self.calls += 1
-        return torch.full((x.shape[0], 1), 10.0 if self.calls >= self.n else -10.0)
-
-
 @pytest.mark.parametrize("model_id", ["tts/tacotron2-griffinlim-char", "tts/tacotron2-wavernn-char"])
 def test_tiny_models_load_through_the_bundle_path_and_speak(tiny, model_id):
     from mmzoo.plugins import get_registry
 
     model = get_registry().model(model_id).resolve_factory()(weights=tiny, device="cpu")  # its own copy
-    model.tacotron2.decoder.gate_layer = StopAfter(12)
+    model.tacotron2.decoder.gate_layer = StopEvery(12)
     speech = mmzoo.run("tts", "Hi there. How are you?", model=model)
     frames = speech.mel.shape[1]
     assert speech.sample_rate == 22_050 and speech.mel.shape[0] == 80 and frames == 2 * 12  # both sentences
@@ -78,7 +47,7 @@ def test_the_decoder_limit_is_an_error_not_a_cut(tiny):
     from mmzoo_tacotron2.model import Tacotron2GriffinLimChar
 
     model = Tacotron2GriffinLimChar(weights=tiny, device="cpu")
-    model.tacotron2.decoder.gate_layer = StopAfter(10_000)  # never stops
+    model.tacotron2.decoder.gate_layer = StopEvery(10_000)  # never stops
     with pytest.raises(InvalidInput, match="reached its limit of 60 steps"):
         mmzoo.run("tts", "Hi there.", model=model)
 
