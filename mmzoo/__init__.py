@@ -11,6 +11,7 @@ from ._version import __version__
 from .api import clear_cache, load, models, run, tasks
 from .errors import (
     DatasetError,
+    GenerationFailed,
     InvalidInput,
     MissingDependency,
     MMZooError,
@@ -25,6 +26,6 @@ from .registry import ModelSpec, Weights
 __all__ = [
     "__version__", "tasks", "models", "load", "run", "clear_cache",
     "ModelSpec", "Weights", "hookimpl",
-    "MMZooError", "InvalidInput", "DatasetError", "UnknownTask", "UnknownModel",
+    "MMZooError", "InvalidInput", "DatasetError", "GenerationFailed", "UnknownTask", "UnknownModel",
     "WeightsUnavailable", "MissingDependency", "PluginError",
 ]

@@ -218,6 +218,8 @@ def _task_command(task: Any) -> click.Command:
                                        show_default=field.default is not None))
     params += [
         click.Option(["--model", "-m"], help="Model id (default: the task's default model)."),
+        click.Option(["--weights"], type=click.Path(exists=True, path_type=Path),
+                     help="Load the model's weights from here (e.g. a training run's RUN/best)."),
         click.Option(["--option", "-O", "extra"], multiple=True, metavar="KEY=VALUE",
                      help="A model-specific option, e.g. -O psm=6 (values parse as JSON when they can)."),
         click.Option(["--output", "-o"], type=click.Path(dir_okay=False, path_type=Path),
@@ -225,9 +227,9 @@ def _task_command(task: Any) -> click.Command:
         click.Option(["--json", "as_json"], is_flag=True, help="Print the result as JSON."),
     ]
 
-    def callback(model: str | None, extra: tuple[str, ...], output: Path | None, as_json: bool,
-                 **inputs: Any) -> None:
-        from .api import run
+    def callback(model: str | None, weights: Path | None, extra: tuple[str, ...], output: Path | None,
+                 as_json: bool, **inputs: Any) -> None:
+        from .api import load, run
 
         if output is None and not as_json and task.output_suffix not in (".json", ".txt"):
             raise InvalidInput(f"{task.id} writes {task.output_suffix} files: give -o FILE{task.output_suffix}")
@@ -238,6 +240,10 @@ def _task_command(task: Any) -> click.Command:
         twice = sorted(set(values) & set(extras))
         if twice:
             raise InvalidInput(f"option(s) {', '.join(twice)} given both as --{twice[0]} and as -O; give each once")
+        if weights is not None:
+            from .plugins import get_registry
+
+            model = load(model or get_registry().default_model(task.id).id, weights=weights)
         with _step_progress(task) as hooks:
             result = run(task.id, *positional, model=model, **values, **extras, **hooks)
         if output is not None:
@@ -379,6 +385,8 @@ def index_info_command(index_dir: Path, as_json: bool) -> None:
 @cli.command("eval")
 @click.argument("task")
 @click.option("--model", "-m", help="Model id (default: the task's default model).")
+@click.option("--weights", type=click.Path(exists=True, path_type=Path),
+              help="Load the model's weights from here (e.g. a training run's RUN/best).")
 @click.option("--data", "-d", default="shapes:test", show_default=True,
               help="shapes:SPLIT[?n=N&seed=S], or a dataset file/folder (COCO, Karpathy, VQA v2, Places audio, "
                    "OCR JSONL/CSV).")
@@ -390,15 +398,16 @@ def index_info_command(index_dir: Path, as_json: bool) -> None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
 @click.option("--option", "-O", "extra", multiple=True, metavar="KEY=VALUE",
               help="text2image, tts: a model option (-O steps=25, -O voice=emma); text2image: -O clip_model=ID.")
-def eval_command(task: str, model: str | None, data: str, split: str | None, images: Path | None,
-                 limit: int | None, batch_size: int, json_path: Path | None, extra: tuple[str, ...]) -> None:
+def eval_command(task: str, model: str | None, weights: Path | None, data: str, split: str | None,
+                 images: Path | None, limit: int | None, batch_size: int, json_path: Path | None,
+                 extra: tuple[str, ...]) -> None:
     """Score a model on a dataset: retrieve (R@K), caption (BLEU/METEOR/ROUGE-L/CIDEr-D), vqa, ocr, avmatch,
     text2image (Shapes judge, CLIPScore, inpainting L1/PSNR/SSIM, MP), tts (WER/CER by speech recognition,
     speed)."""
     from .evaluate import evaluate
 
     report = evaluate(task, model=model, data=data, limit=limit, batch_size=batch_size, split=split, images=images,
-                      options=_parse_options(extra))
+                      options=_parse_options(extra), weights=weights)
     click.echo(report.table())
     if json_path is not None:
         json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")

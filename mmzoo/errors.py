@@ -15,6 +15,11 @@ class InvalidInput(MMZooError, ValueError):
     """An input (image, audio, text, option) cannot be used."""
 
 
+class GenerationFailed(InvalidInput):
+    """The model ran but made no usable output for this input (e.g. a speech decoder that never found
+    the end of the sentence); rewording it, or another model, may work."""
+
+
 class DatasetError(InvalidInput):
     """A dataset file is missing, malformed or lacks a field (the message names file and field)."""
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from . import api
 from .data.specs import DataSpec, caption_items, parse_data, spoken_items, text_image_items, vqa_items
-from .errors import DatasetError, InvalidInput
+from .errors import DatasetError, GenerationFailed, InvalidInput
 from .media import load_audio, load_image
 from .plugins import get_registry
 
@@ -42,14 +42,16 @@ class EvalReport:
 
 def evaluate(task: str, model: str | None = None, data: str = "shapes:test", limit: int | None = None,
              batch_size: int = 16, progress: bool = True, split: str | None = None,
-             images: str | Path | None = None, options: dict[str, Any] | None = None) -> EvalReport:
+             images: str | Path | None = None, options: dict[str, Any] | None = None,
+             weights: str | Path | None = None) -> EvalReport:
     """Score ``model`` (default: the task's default model) on ``data``.
 
     ``data`` is a data spec (:func:`mmzoo.data.specs.parse_data`; without a split: test). ``split``
     picks the split as an option instead; ``images`` is the folder the dataset's image paths are
     relative to, when it is not found beside the dataset file. ``options`` (text2image and tts): the
     model's options (steps, guidance_scale, voice, speed, ...); for text2image also ``clip_model``
-    (the retrieval model of CLIPScore).
+    (the retrieval model of CLIPScore). ``weights``: the model's weights from this folder or file (a
+    training run's ``best/``), as ``mmzoo.load(model, weights=)``.
     """
     if task not in EVALUATORS:
         raise InvalidInput(f"no metric for task {task!r}; tasks with metrics: {', '.join(EVALUATORS)}")
@@ -63,9 +65,10 @@ def evaluate(task: str, model: str | None = None, data: str = "shapes:test", lim
     extra = {"options": dict(options)} if options else {}
     if extra and task not in TAKES_OPTIONS:
         raise InvalidInput(f"{task} evaluation takes no options (given: {', '.join(options)})")
-    loaded = api.load(model_spec.id)
+    loaded = api.load(model_spec.id, weights=weights)
     start = time.perf_counter()
     metrics, samples, notes = EVALUATORS[task](loaded, data_spec, limit, batch_size, progress, **extra)
+    notes = ([f"weights from {weights}"] if weights is not None else []) + notes
     return EvalReport(task, model_spec.id, data, samples, metrics, notes, time.perf_counter() - start)
 
 
@@ -234,27 +237,38 @@ def eval_tts(model: Any, spec: DataSpec, limit: int | None, batch: int, progress
                            f"{spec.text}: leave --data out")
     sentences = _limited(list(HELD_OUT), limit, "sentences", "held-out sentences")
     listen = Transcriber()
-    api.run("tts", "A warm-up sentence, not timed.", model=model, **(options or {}))  # lazy loads (a voice, G2P)
+    try:  # lazy loads (a voice, G2P); a bad option fails here
+        api.run("tts", "A warm-up sentence, not timed.", model=model, **(options or {}))
+    except GenerationFailed:
+        pass
     transcripts, spoken, seconds = [], 0.0, 0.0
+    failed: list[str] = []
     for chunk in _batches(sentences, 1, progress, "tts"):  # one at a time: the speed is per sentence
         start = time.perf_counter()
-        speech = api.run("tts", chunk[0], model=model, **(options or {}))
+        try:
+            speech = api.run("tts", chunk[0], model=model, **(options or {}))
+        except GenerationFailed as exc:  # the model's failure on this sentence: nothing heard, every word wrong
+            failed.append(f"no speech for {chunk[0]!r}: {exc}")
+            transcripts.append("")
+            continue
         seconds += time.perf_counter() - start
         spoken += speech.duration
         transcripts.append(listen(speech.waveform, speech.sample_rate))
     metrics = intelligibility(sentences, transcripts)
+    metrics["failed"] = len(failed)
     for name, wanted in (("shapes", False), ("everyday", True)):
         pairs = [(s, t) for s, t in zip(sentences, transcripts) if (s in EVERYDAY) == wanted]
         if pairs:
             part = intelligibility(*zip(*pairs))
             metrics.update({f"{k}/{name}": v for k, v in part.items()})
-    metrics["x_real_time"] = spoken / seconds if seconds else float("inf")
+    metrics["x_real_time"] = spoken / seconds if seconds else float("nan")  # nan: no sentence spoken
     notes = [f"{len(sentences)} held-out sentences spoken{_described(options)} and transcribed by {listen.name}; "
              "WER/CER after lower-casing, dropping punctuation and writing number words as digits",
              f"x_real_time = seconds of speech per second of synthesis ({spoken:.1f} s in {seconds:.1f} s, "
              f"torch threads: {_threads()})"]
     wers = [(intelligibility([s], [t])["WER"], s, t) for s, t in zip(sentences, transcripts)]
-    notes += [f"heard {t!r} for {s!r}" for wer, s, t in sorted(wers, key=lambda w: -w[0])[:3] if wer > 0]
+    notes += [f"heard {t!r} for {s!r}" for wer, s, t in sorted(wers, key=lambda w: -w[0])[:3] if wer > 0 and t]
+    notes += failed[:3]
     return metrics, len(sentences), notes
 
 

@@ -64,3 +64,15 @@ def test_cli_writes_a_24_khz_wav(tmp_path):
     assert done.returncode == 0, done.stderr
     waveform, rate = soundfile.read(out)
     assert rate == 24_000 and len(waveform) / rate > 1.5
+
+
+def test_cli_weights_loads_the_voice_file_for_run_and_eval(tmp_path):
+    from hibari.voices import voice_path
+
+    out, default = tmp_path / "mine.wav", tmp_path / "default.wav"
+    for path, extra in ((out, ["--weights", voice_path("heart")]), (default, [])):
+        done = mmzoo_cli(None, "run", "tts", "Hello there.", "-m", "tts/hibari", "-o", path, *extra)
+        assert done.returncode == 0, done.stderr
+    assert np.array_equal(soundfile.read(out)[0], soundfile.read(default)[0])
+    missing = mmzoo_cli(None, "eval", "tts", "--weights", tmp_path / "none.onnx", "--limit", "1")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from mmzoo.errors import InvalidInput, MissingDependency, WeightsUnavailable
+from mmzoo.errors import GenerationFailed, InvalidInput, MissingDependency, WeightsUnavailable
 from mmzoo.media import check_float
 from mmzoo.tasks.tts import Speech, TTSModel
 from mmzoo.train.checkpoint import WEIGHTS, read_weights
@@ -150,7 +150,7 @@ class Tacotron2TTS(TTSModel):
             mel, mel_lengths = unstack_frames(mel, self.frames_per_step), mel_lengths * self.frames_per_step
             if int(mel_lengths.max()) >= limit:
                 cut = parts[int(order[int(torch.argmax(mel_lengths))])]
-                raise InvalidInput(f"{self.model_id}: the decoder reached its limit of {limit} steps on {cut!r} "
+                raise GenerationFailed(f"{self.model_id}: the decoder reached its limit of {limit} steps on {cut!r} "
                                    "(the model did not find the end of the sentence); shorten or reword it")
             if speed != 1.0:
                 mel = F.interpolate(mel, scale_factor=1 / speed, mode="linear", align_corners=False)

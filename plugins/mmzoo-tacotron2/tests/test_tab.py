@@ -8,8 +8,9 @@ import pytest
 import soundfile
 from PIL import Image
 
+import mmzoo
 from mmzoo.testing import open_tab, running_app
-from mmzoo_tacotron2.testing import TinyTacotron2Plugin
+from mmzoo_tacotron2.testing import TinyTacotron2Plugin, tiny_tacotron2
 
 
 @pytest.fixture
@@ -47,3 +48,19 @@ def test_the_alignment_plot_shows_in_the_browser(tiny_app, chromium, artifacts):
         assert page.locator("#tts-mel img").is_visible()
         assert image.evaluate("img => img.naturalWidth") > 300
         page.screenshot(path=str(artifacts / "app-tts-tacotron2.png"), full_page=True)
+
+
+class NeverStops:
+    @mmzoo.hookimpl
+    def register_models(self, register):
+        register(mmzoo.ModelSpec(id="tts/never-stops", summary="test double: a decoder that never stops",
+                                 factory=lambda: tiny_tacotron2(steps=10_000)))
+
+
+def test_eval_counts_a_sentence_the_decoder_never_ends_as_unheard(register_plugin):
+    from mmzoo.evaluate import evaluate
+
+    register_plugin(NeverStops(), "never-stops")
+    report = evaluate("tts", model="tts/never-stops", limit=2, progress=False)
+    assert report.metrics["failed"] == 2 and report.metrics["WER"] == 1.0
+    assert any("no speech for" in note and "limit of 60 steps" in note for note in report.notes)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import mmzoo
-from mmzoo.errors import InvalidInput, WeightsUnavailable
+from mmzoo.errors import GenerationFailed, WeightsUnavailable
 from mmzoo_tacotron2.catalog import CATALOG, WAVERNN_FILE
 from mmzoo_tacotron2.model import sentences
 from mmzoo_tacotron2.testing import StopEvery, tiny_bundle_folder
@@ -48,7 +48,7 @@ def test_the_decoder_limit_is_an_error_not_a_cut(tiny):
 
     model = Tacotron2GriffinLimChar(weights=tiny, device="cpu")
     model.tacotron2.decoder.gate_layer = StopEvery(10_000)  # never stops
-    with pytest.raises(InvalidInput, match="reached its limit of 60 steps"):
+    with pytest.raises(GenerationFailed, match="reached its limit of 60 steps"):
         mmzoo.run("tts", "Hi there.", model=model)
 
 
