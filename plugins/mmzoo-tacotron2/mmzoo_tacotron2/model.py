@@ -38,6 +38,7 @@ SAMPLE_RATE = 22_050
 HOP = 256  # mel frames: Griffin-Lim's hop (WaveRNN upsamples by its own hop_length)
 MAX_CHARS = 180  # a longer sentence is split at commas, then at spaces
 PAUSE_S = 0.25  # between sentences
+MIN_FRAMES = 8  # 93 ms: fewer mel frames are no word (and too few for Griffin-Lim's STFT)
 LOCAL = ("folder with the bundle's checkpoint files (and an optional config.json), or a checkpoint made by "
          "`mmzoo train tts`")
 
@@ -148,6 +149,10 @@ class Tacotron2TTS(TTSModel):
             limit = self.tacotron2.decoder.decoder_max_step
             predicted = mel_lengths  # decoder steps, the alignment's rows
             mel, mel_lengths = unstack_frames(mel, self.frames_per_step), mel_lengths * self.frames_per_step
+            if int(mel_lengths.min()) < MIN_FRAMES:
+                cut = parts[int(order[int(torch.argmin(mel_lengths))])]
+                raise GenerationFailed(f"{self.model_id}: the decoder stopped after {int(mel_lengths.min())} mel "
+                                       f"frames on {cut!r} (too early to be speech); reword it")
             if int(mel_lengths.max()) >= limit:
                 cut = parts[int(order[int(torch.argmax(mel_lengths))])]
                 raise GenerationFailed(f"{self.model_id}: the decoder reached its limit of {limit} steps on {cut!r} "

@@ -80,3 +80,12 @@ def test_the_phoneme_variants_say_which_package_they_need():
         pytest.skip("DeepPhonemizer is installed here")
     status = get_registry().model("tts/tacotron2-wavernn-phone").status()
     assert not status.ready and status.text == "needs pip install deep-phonemizer"  # not the import name "dp"
+
+
+def test_a_decoder_that_stops_at_once_is_a_failure_not_a_crash(tiny):
+    from mmzoo_tacotron2.model import Tacotron2GriffinLimChar
+
+    model = Tacotron2GriffinLimChar(weights=tiny, device="cpu")
+    model.tacotron2.decoder.gate_layer = StopEvery(1)
+    with pytest.raises(GenerationFailed, match="stopped after 1 mel frames"):
+        mmzoo.run("tts", "Hi there.", model=model)
