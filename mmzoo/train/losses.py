@@ -64,7 +64,8 @@ def guided_attention_loss(alignments: torch.Tensor, input_lengths: torch.Tensor,
 
     ``alignments`` is (batch, output steps, input symbols), each row a distribution over the inputs;
     the weight of step ``t`` on symbol ``n`` is ``1 - exp(-(n/N - t/T)^2 / (2 sigma^2))`` for an
-    utterance of ``N`` symbols and ``T`` steps. Padding is left out; the mean is over real cells.
+    utterance of ``N`` symbols and ``T`` steps. The loss is the mean over real steps (padding left
+    out) of each step's weighted attention: 0 on the diagonal, near 1 far from it, whatever ``N``.
     """
     batch, steps, symbols = alignments.shape
     device = alignments.device
@@ -74,4 +75,4 @@ def guided_attention_loss(alignments: torch.Tensor, input_lengths: torch.Tensor,
     n = torch.arange(symbols, device=device, dtype=torch.float32)[None, None, :]
     weight = 1 - torch.exp(-((n / n_in - t / n_out) ** 2) / (2 * sigma ** 2))
     real = (t < n_out) & (n < n_in)
-    return (alignments.float() * weight * real).sum() / real.sum().clamp(min=1)
+    return (alignments.float() * weight * real).sum() / (t < n_out).expand(batch, steps, 1).sum().clamp(min=1)

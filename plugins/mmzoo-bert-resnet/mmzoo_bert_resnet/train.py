@@ -23,7 +23,7 @@ from mmzoo.data.specs import caption_items, train_and_val
 from mmzoo.errors import InvalidInput
 from mmzoo.eval.retrieval import retrieval_scores
 from mmzoo.media import load_image
-from mmzoo.train import Recipe, fit, load_weights, precompute
+from mmzoo.train import Recipe, fit, load_weights, loop_options, precompute
 from mmzoo.train import TrainConfig as BaseConfig
 from mmzoo.train.losses import NEGATIVES, info_nce, triplet_loss
 
@@ -202,18 +202,13 @@ DATA_HELP = "A data spec: 'shapes' (or shapes?n=N&seed=S), or a Karpathy split J
 @click.option("--freeze-image/--train-image", default=False)
 @click.option("--image-size", type=int, default=224)
 @click.option("--embed-dim", type=int, default=512)
-@click.option("--epochs", type=int, default=TrainConfig.epochs)
-@click.option("--batch-size", type=int, default=TrainConfig.batch_size)
-@click.option("--lr", type=float, default=TrainConfig.lr)
+@loop_options(TrainConfig, amp=True)
 @click.option("--loss", type=click.Choice(["triplet", "infonce"]), default=TrainConfig.loss)
 @click.option("--negatives", type=click.Choice(NEGATIVES), default=TrainConfig.negatives,
               help="Triplet negatives: all in the batch (VSE0), hardest (VSE++), semi-hard (FaceNet).")
 @click.option("--warmup-epochs", type=int, default=TrainConfig.warmup_epochs, help="Epochs with all negatives first.")
 @click.option("--margin", type=float, default=TrainConfig.margin)
 @click.option("--temperature", type=float, default=TrainConfig.temperature, help="InfoNCE temperature.")
-@click.option("--seed", type=int, default=TrainConfig.seed)
-@click.option("--device", default=TrainConfig.device, help="auto, cpu, cuda, cuda:1, ...")
-@click.option("--amp/--no-amp", default=TrainConfig.amp, help="bfloat16 autocast on cuda.")
 def train_command(data: str, images: str | None, out: str, text_model: str, pooling: str, freeze_text: bool,
                   image_model: str, image_weights: str, freeze_image: bool, image_size: int, embed_dim: int,
                   **settings: Any) -> None:

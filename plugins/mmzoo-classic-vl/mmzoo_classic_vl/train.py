@@ -25,7 +25,7 @@ from mmzoo.data.readers import CaptionItem, VQAItem
 from mmzoo.data.specs import caption_items, train_and_val, vqa_items
 from mmzoo.errors import InvalidInput
 from mmzoo.media import load_image
-from mmzoo.train import Recipe, RunFolder, fit, is_frozen, precompute
+from mmzoo.train import Recipe, RunFolder, fit, is_frozen, loop_options, precompute
 from mmzoo.train import TrainConfig as BaseConfig
 
 from .encoder import to_pixels
@@ -262,11 +262,7 @@ def common_options(command):
         click.option("--out", required=True, type=click.Path(file_okay=False),
                      help="Run folder: epoch-N/, best/, last/, history.json; an existing run resumes."),
         click.option("--image-size", type=int, default=64),
-        click.option("--epochs", type=int, default=TrainConfig.epochs),
-        click.option("--batch-size", type=int, default=TrainConfig.batch_size),
-        click.option("--lr", type=float, default=TrainConfig.lr),
-        click.option("--seed", type=int, default=TrainConfig.seed),
-        click.option("--device", default=TrainConfig.device, help="auto, cpu, cuda, cuda:1, ..."),
+        loop_options(TrainConfig),
         click.option("--min-count", type=int, default=1, help="Words seen fewer times become <unk>."),
     ]):
         command = option(command)

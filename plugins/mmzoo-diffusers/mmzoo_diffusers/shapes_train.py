@@ -22,7 +22,7 @@ import torch
 
 from mmzoo.data.shapes import COLOURS, HELD_OUT_PAIRS, SHAPES, Scene, random_scene, render
 from mmzoo.errors import InvalidInput
-from mmzoo.train import Recipe, fit
+from mmzoo.train import Recipe, fit, loop_options
 from mmzoo.train import TrainConfig as BaseConfig
 
 from .shapes import IMAGE_SIZE, PromptEncoder, ShapesDiffusion, unet_config
@@ -132,15 +132,9 @@ class ShapesDiffusionRecipe(Recipe):
 @click.option("--scenes", type=int, default=16_000, help="Training scenes (1-2 shapes each, 64 px).")
 @click.option("--channels", default="64,128,256", help="UNet channels per resolution.")
 @click.option("--fold", type=int, default=4, help="Pixels folded into channels (64 px / fold = the UNet's size).")
-@click.option("--epochs", type=int, default=TrainConfig.epochs)
-@click.option("--batch-size", type=int, default=TrainConfig.batch_size)
-@click.option("--lr", type=float, default=TrainConfig.lr)
-@click.option("--scheduler", type=click.Choice(["constant", "cosine"]), default=TrainConfig.scheduler,
-              help="Learning rate: constant, or cosine decay to 0 over the run.")
+@loop_options(TrainConfig, scheduler=True)
 @click.option("--init", type=click.Path(exists=True, file_okay=False),
               help="Start from this checkpoint (its UNet; --channels and --fold are then ignored): a second stage.")
-@click.option("--seed", type=int, default=0)
-@click.option("--device", default="auto", help="auto, cpu, cuda, ...")
 def train_command(out: str, scenes: int, channels: str, fold: int, init: str | None, **settings: Any) -> None:
     """Train the Shapes text-to-image diffusion model (load it with weights=OUT/best)."""
     try:

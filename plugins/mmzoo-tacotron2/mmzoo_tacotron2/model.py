@@ -61,6 +61,7 @@ class Tacotron2TTS(TTSModel):
     """Tacotron2 (text -> mel) + WaveRNN or Griffin-Lim (mel -> 22.05 kHz waveform)."""
 
     model_id: str  # a key of CATALOG; set by the subclasses
+    default_voice = "ljspeech"  # the bundles' speaker; a model trained here names its teacher's voice
 
     def __init__(self, *, weights: str | os.PathLike | None = None, device: str | None = None) -> None:
         import torch
@@ -82,6 +83,7 @@ class Tacotron2TTS(TTSModel):
         trained_here = folder is not None and (folder / WEIGHTS).is_file()
         self.tacotron2.load_state_dict(read_weights(folder) if trained_here else self._state(spec.tacotron2_file, folder))
         self.frames_per_step = int(config.get("frames_per_step", 1))
+        self.default_voice = str(config.get("corpus", {}).get("voice", self.default_voice))
         self.tacotron2.eval().to(self.device)
         if spec.vocoder == "wavernn":
             from torchaudio.models import WaveRNN
@@ -125,15 +127,13 @@ class Tacotron2TTS(TTSModel):
 
     def synthesize(self, texts: list[str], *, voice: str | None = None, speed: float = 1.0) -> list[Speech]:
         """``speed`` stretches the mel spectrogram in time before the vocoder (1 = as predicted)."""
-        if voice not in (None, "", "ljspeech"):
-            raise InvalidInput(f"{self.model_id} has one voice, 'ljspeech', not {voice!r}")
+        if voice not in (None, "", self.default_voice):
+            raise InvalidInput(f"{self.model_id} has one voice, {self.default_voice!r}, not {voice!r}")
         speed = check_float("speed", speed, 0.5, 2.0)
         return [self._speak(text, speed) for text in texts]
 
     def voices(self) -> list[str]:
-        return ["ljspeech"]
-
-    default_voice = "ljspeech"
+        return [self.default_voice]
 
     def _speak(self, text: str, speed: float) -> Speech:
         import torch
@@ -170,7 +170,7 @@ class Tacotron2TTS(TTSModel):
             steps[index] = alignments[row, :int(predicted[row]), :int(lengths[order][row])].cpu().numpy()
         pause = np.zeros(int(PAUSE_S * SAMPLE_RATE), np.float32)
         waveform = np.concatenate([x for piece in pieces for x in (piece, pause)][:-1]).astype(np.float32)
-        return Speech(np.clip(waveform, -1, 1), SAMPLE_RATE, text=text, voice="ljspeech",
+        return Speech(np.clip(waveform, -1, 1), SAMPLE_RATE, text=text, voice=self.default_voice,
                       mel=np.concatenate(mels, axis=1), alignment=_block_diagonal(steps))
 
     def _samples(self, frames: int) -> int:

@@ -80,3 +80,4 @@ def test_a_tiny_run_trains_resumes_and_speaks_through_the_tacotron2_loader(tmp_p
     assert speech.alignment.shape == (7, len("a red circle."))  # decoder steps x characters
     assert speech.mel.shape == (80, 7 * 3)  # three frames a step
     assert len(speech.waveform) == (7 * 3 - 1) * 256
+    assert model.voices() == ["heart"] and speech.voice == "heart"  # it speaks as its teacher's voice
