@@ -85,7 +85,10 @@ class TabContext:
             except (gr.Error, MMZooError):  # the run button reports the problem
                 return gr.skip()
 
-        hidden = {"show_progress": "hidden", "queue": False, "api_visibility": "private"}  # not an HTTP endpoint
+        # One at a time, in the order they came: the page-load refresh of the default model must not land
+        # after (and overwrite) the refresh of a model picked while it ran. Not an HTTP endpoint.
+        hidden = {"show_progress": "hidden", "api_visibility": "private", "concurrency_limit": 1,
+                  "concurrency_id": f"model-refresh-{id(dropdown)}"}
         dropdown.change(refresh, [dropdown], [output], **hidden)
         self.blocks.load(refresh, [dropdown], [output], **hidden)
 

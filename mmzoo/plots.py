@@ -44,7 +44,7 @@ def spectrogram_plot(audio: Audio, n_mels: int = 80) -> PILImage.Image:
     def draw(figure: Any, axes: Any) -> None:
         mesh = specshow(mel_db, sr=audio.sample_rate, hop_length=HOP, x_axis="s", y_axis="mel",
                         fmax=audio.sample_rate / 2, ax=axes, cmap="magma")
-        axes.set(xlabel="time (s)", ylabel="frequency (Hz)")  # the app labels the image itself
+        axes.set(xlabel="time (s)", ylabel="frequency (Hz)", title="Mel spectrogram")
         figure.colorbar(mesh, ax=axes, format="%+.0f dB")
 
     return figure_image(draw)
@@ -60,7 +60,7 @@ def alignment_plot(alignment: np.ndarray) -> PILImage.Image:
     def draw(figure: Any, axes: Any) -> None:
         image = axes.imshow(weights, origin="lower", aspect="auto", interpolation="none", cmap="viridis",
                             vmin=0.0, vmax=max(float(weights.max()), 1e-6))
-        axes.set(xlabel="decoder step", ylabel="input character")
+        axes.set(xlabel="decoder step", ylabel="input character", title="Attention alignment")
         figure.colorbar(image, ax=axes, label="weight")
 
     return figure_image(draw)

@@ -85,8 +85,8 @@ class TTSTask(Task):
             with gr.Column():
                 audio = gr.Audio(label="Speech", type="numpy", format="wav", elem_id="tts-audio")
                 speed_note = gr.Markdown(elem_id="tts-speed")
-                mel = gr.Image(label="Mel spectrogram", type="pil", format="png", elem_id="tts-mel")
-                alignment = gr.Image(label="Alignment (attention models)", type="pil",
+                mel = gr.Image(label="Mel spectrogram", show_label=False, type="pil", format="png", elem_id="tts-mel")
+                alignment = gr.Image(label="Alignment (attention models)", show_label=False, type="pil",
                                      format="png", visible=False, elem_id="tts-alignment")
 
         from ..plots import alignment_plot, spectrogram_plot

@@ -47,6 +47,7 @@ def test_the_alignment_plot_shows_in_the_browser(tiny_app, chromium, artifacts):
         image.wait_for(state="visible", timeout=60_000)
         assert page.locator("#tts-mel img").is_visible()
         assert image.evaluate("img => img.naturalWidth") > 300
+        assert tab.get_by_role("combobox", name="Voice").input_value() == "ljspeech"  # its own voice, not the default model's
         page.screenshot(path=str(artifacts / "app-tts-tacotron2.png"), full_page=True)
 
 
