@@ -4,6 +4,10 @@ The bundles' Griffin-Lim vocoder inverts a natural-log amplitude mel spectrogram
 (1024-point STFT, hop 256, 80 slaney mel bands up to 8 kHz): :func:`log_mel` is that spectrogram's
 forward direction, so a model trained on it speaks through the same vocoder.
 
+Models trained here predict each band standardised by the corpus's mean and deviation
+(:class:`BandNorm`, stored in the checkpoint): every band then weighs alike in the loss, and the
+silent floor no longer dominates it.
+
 A model that predicts ``r`` frames per decoder step (Tacotron's reduction factor, which torchaudio's
 Tacotron2 class does not offer) is a Tacotron2 of ``80 * r`` mel bands over stacked frames
 (:func:`stack_frames`); :func:`unstack_frames` turns its output back into 80-band frames.
@@ -50,3 +54,27 @@ def unstack_frames(mel: torch.Tensor, r: int) -> torch.Tensor:
     if r == 1:
         return mel
     return mel.reshape(batch, r, bands // r, steps).permute(0, 2, 3, 1).reshape(batch, bands // r, steps * r)
+
+
+class BandNorm:
+    """Per-band standardisation of log-mel spectrograms: ``(mel - mean) / std`` for each of the 80 bands."""
+
+    def __init__(self, mean: list[float], std: list[float]) -> None:
+        self.mean = torch.tensor(mean, dtype=torch.float32)[:, None]
+        self.std = torch.tensor(std, dtype=torch.float32).clamp(min=1e-3)[:, None]
+
+    @classmethod
+    def fit(cls, mels: list[torch.Tensor]) -> BandNorm:
+        frames = torch.cat(mels, dim=1)
+        return cls(frames.mean(dim=1).tolist(), frames.std(dim=1).tolist())
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": [round(v, 5) for v in self.mean[:, 0].tolist()],
+                "std": [round(v, 5) for v in self.std[:, 0].tolist()]}
+
+    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
+        return (mel - self.mean) / self.std
+
+    def inverse(self, mel: torch.Tensor) -> torch.Tensor:
+        """Back to log-mel, for (..., 80, frames) tensors."""
+        return mel * self.std.to(mel.device) + self.mean.to(mel.device)

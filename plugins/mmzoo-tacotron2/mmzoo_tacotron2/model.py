@@ -6,8 +6,9 @@ file names, plus an optional ``config.json`` overriding the configurations, as a
 or built here has) or from ``$TORCH_HOME/hub/checkpoints``, downloaded there on first use or by
 ``mmzoo download``. Bundle checkpoints are read with ``torch.load(weights_only=True)``. A Tacotron2
 trained by ``mmzoo train tts`` is a checkpoint folder of mmzoo's own format (``config.json`` +
-``model.safetensors``) whose config may add ``frames_per_step``: the model predicts that many mel
-frames a decoder step, unstacked before the vocoder (:mod:`.features`).
+``model.safetensors``) whose config may add ``frames_per_step`` (the model predicts that many mel
+frames a decoder step, unstacked before the vocoder) and ``mel_norm`` (per-band mean and deviation of
+its standardised output; :mod:`.features`).
 
 Text is split into sentences (and long sentences at commas), all synthesised in one batch, and
 joined with a short pause. A sentence that reaches the decoder's step limit is an error, never a
@@ -32,7 +33,7 @@ from mmzoo.train.checkpoint import WEIGHTS, read_weights
 from mmzoo.weights import first_line, torch_hub_checkpoints, unreachable, weights_unavailable
 
 from .catalog import BASE_URL, CATALOG, WAVERNN_FILE
-from .features import unstack_frames
+from .features import BandNorm, unstack_frames
 
 SAMPLE_RATE = 22_050
 HOP = 256  # mel frames: Griffin-Lim's hop (WaveRNN upsamples by its own hop_length)
@@ -83,6 +84,7 @@ class Tacotron2TTS(TTSModel):
         trained_here = folder is not None and (folder / WEIGHTS).is_file()
         self.tacotron2.load_state_dict(read_weights(folder) if trained_here else self._state(spec.tacotron2_file, folder))
         self.frames_per_step = int(config.get("frames_per_step", 1))
+        self.norm = BandNorm(**config["mel_norm"]) if "mel_norm" in config else None
         self.default_voice = str(config.get("corpus", {}).get("voice", self.default_voice))
         self.tacotron2.eval().to(self.device)
         if spec.vocoder == "wavernn":
@@ -149,6 +151,8 @@ class Tacotron2TTS(TTSModel):
             limit = self.tacotron2.decoder.decoder_max_step
             predicted = mel_lengths  # decoder steps, the alignment's rows
             mel, mel_lengths = unstack_frames(mel, self.frames_per_step), mel_lengths * self.frames_per_step
+            if self.norm is not None:  # a model trained here predicts standardised bands
+                mel = self.norm.inverse(mel)
             if int(mel_lengths.min()) < MIN_FRAMES:
                 cut = parts[int(order[int(torch.argmin(mel_lengths))])]
                 raise GenerationFailed(f"{self.model_id}: the decoder stopped after {int(mel_lengths.min())} mel "

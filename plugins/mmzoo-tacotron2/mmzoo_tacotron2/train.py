@@ -32,7 +32,7 @@ from mmzoo.train import TrainConfig as BaseConfig
 from mmzoo.train.losses import guided_attention_loss
 
 from .corpus import Corpus, corpus_sentences, synthesise
-from .features import N_MELS, SILENCE, stack_frames
+from .features import N_MELS, BandNorm, stack_frames
 
 VALIDATION = 32
 FREE_RUNNING = 8  # validation sentences synthesised without teacher forcing each epoch
@@ -41,7 +41,7 @@ FREE_RUNNING = 8  # validation sentences synthesised without teacher forcing eac
 @dataclass
 class TrainConfig(BaseConfig):
     epochs: int = 30
-    batch_size: int = 32
+    batch_size: int = 16
     lr: float = 1e-3
     weight_decay: float | None = 1e-6
     grad_clip: float | None = 1.0
@@ -80,7 +80,8 @@ class Tacotron2Recipe(Recipe):
         self.guided_sigma, self.guided_weight = guided_sigma, guided_weight
         self.model = Tacotron2(**{**bundle_params(), **settings}).to(device)
         self.text = text_processor()
-        self.targets = [stack_frames(m, frames_per_step) for m in corpus.mels]
+        self.norm = BandNorm.fit(corpus.mels[:len(corpus.mels) - VALIDATION])  # training sentences only
+        self.targets = [stack_frames(self.norm(m), frames_per_step) for m in corpus.mels]
         if len(corpus.texts) <= VALIDATION + 1:
             raise InvalidInput(f"the corpus needs more than {VALIDATION + 1} sentences, has {len(corpus.texts)}")
         self.samples = list(range(len(corpus.texts) - VALIDATION))
@@ -92,7 +93,7 @@ class Tacotron2Recipe(Recipe):
         rows = [rows[i] for i in order.tolist()]
         targets = [self.targets[i] for i in rows]
         steps = torch.tensor([t.shape[1] for t in targets])
-        mel = torch.full((len(rows), targets[0].shape[0], int(steps.max())), SILENCE)
+        mel = torch.zeros(len(rows), targets[0].shape[0], int(steps.max()))  # padding: masked out of the loss
         for b, t in enumerate(targets):
             mel[b, :, :t.shape[1]] = t
         return (tokens[order].to(self.device), token_lengths[order].to(self.device), mel.to(self.device),
@@ -138,7 +139,7 @@ class Tacotron2Recipe(Recipe):
 
     def checkpoint_config(self) -> dict[str, Any]:
         """What the Tacotron2 loader reads (model.py): the settings over the bundle's, the stacking."""
-        return {"tacotron2": self.settings_, "frames_per_step": self.r, "text": "char",
+        return {"tacotron2": self.settings_, "frames_per_step": self.r, "text": "char", "mel_norm": self.norm.to_dict(),
                 "corpus": {"teacher": "tts/hibari", "voice": self.corpus.voice, "sentences": len(self.corpus.texts)}}
 
     def settings(self) -> dict[str, Any]:

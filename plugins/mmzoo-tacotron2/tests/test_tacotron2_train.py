@@ -13,7 +13,7 @@ import mmzoo
 from mmzoo.data.sentences import HELD_OUT
 from mmzoo.eval.asr import normalise
 from mmzoo_tacotron2.corpus import Corpus, corpus_sentences
-from mmzoo_tacotron2.features import SILENCE, log_mel, stack_frames, unstack_frames
+from mmzoo_tacotron2.features import SILENCE, BandNorm, log_mel, stack_frames, unstack_frames
 from mmzoo_tacotron2.testing import StopEvery
 
 torch.set_num_threads(1)
@@ -37,6 +37,15 @@ def test_stacked_frames_unstack_to_the_original(r):
     assert stacked.shape == (80 * r, -(-11 // r))
     back = unstack_frames(stacked[None], r)[0]
     assert torch.equal(back[:, :11], mel) and bool((back[:, 11:] == SILENCE).all())
+
+
+def test_band_norm_standardises_each_band_and_inverts():
+    mels = [torch.randn(80, 50) * torch.linspace(0.5, 3, 80)[:, None] - 4, torch.randn(80, 30) - 4]
+    norm = BandNorm.fit(mels)
+    standard = norm(torch.cat(mels, dim=1))
+    assert standard.mean(dim=1).abs().max() < 1e-4 and (standard.std(dim=1) - 1).abs().max() < 1e-3
+    again = BandNorm(**norm.to_dict())  # as stored in a checkpoint's config.json
+    assert torch.allclose(again.inverse(standard[None])[0], torch.cat(mels, dim=1), atol=1e-3)
 
 
 def test_log_mel_matches_the_griffin_lim_vocoder():
@@ -74,7 +83,10 @@ def test_a_tiny_run_trains_resumes_and_speaks_through_the_tacotron2_loader(tmp_p
     other = CliRunner().invoke(cli, [*args, "--epochs", "3", "--sentences", "41"])
     assert other.exit_code == 2 and "use another --out" in other.output  # the CLI's InvalidInput
 
+    stored = json.loads((out / "best" / "config.json").read_text())
+    assert stored["frames_per_step"] == 3 and len(stored["mel_norm"]["mean"]) == 80
     model = mmzoo.load("tts/tacotron2-griffinlim-char", weights=out / "best", device="cpu")
+    assert model.norm is not None
     model.tacotron2.decoder.gate_layer = StopEvery(7)
     speech = mmzoo.run("tts", "A red circle.", model=model)
     assert speech.alignment.shape == (7, len("a red circle."))  # decoder steps x characters
