@@ -35,7 +35,7 @@ core=".[eval,index]"
 [ "$want_test" = 1 ] && core=".[eval,index,train,test]"
 plugins=(-e plugins/mmzoo-tesseract -e plugins/mmzoo-espeak -e plugins/mmzoo-bert-resnet -e plugins/mmzoo-clip
          -e plugins/mmzoo-transformers -e plugins/mmzoo-classic-vl -e plugins/mmzoo-diffusers -e plugins/mmzoo-hibari
-         -e 'plugins/mmzoo-tacotron2[train]')
+         -e 'plugins/mmzoo-tacotron2[train]' -e plugins/mmzoo-davenet)
 "${pip[@]}" -e "$core" "${plugins[@]}"
-.venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak, mmzoo_bert_resnet, mmzoo_clip, mmzoo_transformers, mmzoo_classic_vl, mmzoo_diffusers, mmzoo_hibari, mmzoo_tacotron2" # fail here, not later, if the install broke
+.venv/bin/python -c "import mmzoo, mmzoo_tesseract, mmzoo_espeak, mmzoo_bert_resnet, mmzoo_clip, mmzoo_transformers, mmzoo_classic_vl, mmzoo_diffusers, mmzoo_hibari, mmzoo_tacotron2, mmzoo_davenet" # fail here, not later, if the install broke
 echo "setup: ready ($(.venv/bin/mmzoo --version))"
