@@ -10,8 +10,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mmzoo.image_grids import build_encoder, is_pretrained, pretrained_stage
 from mmzoo.train.checkpoint import load_weights, read_config, save_checkpoint
-from .encoder import build_encoder, is_pretrained, pretrained_stage
+
 from .vocab import AnswerSet, Vocabulary
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import torch
 
 from mmzoo.errors import InvalidInput, WeightsUnavailable
+from mmzoo.image_grids import to_pixels
 from mmzoo.tasks.caption import CaptionModel, CaptionResult
 from mmzoo.tasks.vqa import Answer, VQAModel, VQAResult
 
-from .encoder import to_pixels
 from .joint_vqa import JointVQA, pad
 from .sat import ShowAttendTell
 

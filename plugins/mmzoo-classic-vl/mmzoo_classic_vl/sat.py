@@ -15,8 +15,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from mmzoo.image_grids import build_encoder, is_pretrained, pretrained_stage
 from mmzoo.train.checkpoint import load_weights, read_config, save_checkpoint
-from .encoder import build_encoder, is_pretrained, pretrained_stage
+
 from .vocab import END, START, Vocabulary
 
 

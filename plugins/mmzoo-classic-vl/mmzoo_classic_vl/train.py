@@ -24,11 +24,11 @@ import torch
 from mmzoo.data.readers import CaptionItem, VQAItem
 from mmzoo.data.specs import caption_items, train_and_val, vqa_items
 from mmzoo.errors import InvalidInput
+from mmzoo.image_grids import to_pixels
 from mmzoo.media import load_image
 from mmzoo.train import Recipe, RunFolder, fit, is_frozen, loop_options, precompute
 from mmzoo.train import TrainConfig as BaseConfig
 
-from .encoder import to_pixels
 from .joint_vqa import JointVQA, JointVQAConfig, pad
 from .sat import SATConfig, ShowAttendTell
 from .vocab import END, START, AnswerSet, Vocabulary

@@ -1,5 +1,6 @@
-"""Image -> a grid of feature vectors (the "annotation vectors"): a small CNN trained from scratch
-(``GridCNN``), or a frozen ImageNet network cut after one of its stages (``PretrainedGrid``)."""
+"""Image -> a grid of feature vectors (captioning's "annotation vectors", a matchmap's image regions):
+a small CNN trained from scratch (``GridCNN``), or a frozen ImageNet network cut after one of its
+stages (``PretrainedGrid``). Shared by the recipes that attend over or match image regions (imports torch)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from mmzoo.pretrained import efficientnet_lite0
+from .pretrained import efficientnet_lite0
 
 
 def block(c_in: int, c_out: int, pool: bool = True) -> nn.Sequential:
