@@ -80,10 +80,10 @@ class Tacotron2Recipe(Recipe):
         self.guided_sigma, self.guided_weight = guided_sigma, guided_weight
         self.model = Tacotron2(**{**bundle_params(), **settings}).to(device)
         self.text = text_processor()
-        self.norm = BandNorm.fit(corpus.mels[:len(corpus.mels) - VALIDATION])  # training sentences only
-        self.targets = [stack_frames(self.norm(m), frames_per_step) for m in corpus.mels]
         if len(corpus.texts) <= VALIDATION + 1:
             raise InvalidInput(f"the corpus needs more than {VALIDATION + 1} sentences, has {len(corpus.texts)}")
+        self.norm = BandNorm.fit(corpus.mels[:len(corpus.mels) - VALIDATION])  # training sentences only
+        self.targets = [stack_frames(self.norm(m), frames_per_step) for m in corpus.mels]
         self.samples = list(range(len(corpus.texts) - VALIDATION))
         self.held = list(range(len(corpus.texts) - VALIDATION, len(corpus.texts)))
 
