@@ -157,8 +157,8 @@ class Tacotron2TTS(TTSModel):
                 cut = parts[int(order[int(torch.argmin(mel_lengths))])]
                 raise GenerationFailed(f"{self.model_id}: the decoder stopped after {int(mel_lengths.min())} mel "
                                        f"frames on {cut!r} (too early to be speech); reword it")
-            if int(mel_lengths.max()) >= limit:
-                cut = parts[int(order[int(torch.argmax(mel_lengths))])]
+            if int(predicted.max()) >= limit:  # decoder steps, not the (unstacked) frames
+                cut = parts[int(order[int(torch.argmax(predicted))])]
                 raise GenerationFailed(f"{self.model_id}: the decoder reached its limit of {limit} steps on {cut!r} "
                                    "(the model did not find the end of the sentence); shorten or reword it")
             if speed != 1.0:
