@@ -20,7 +20,7 @@ from mmzoo.data.sentences import HELD_OUT
 from mmzoo.errors import MissingDependency
 from mmzoo.eval.asr import normalise
 
-from .features import log_mel
+from .features import MEL_SETTINGS, log_mel
 
 MAX_CHARS = 110  # training sentences stay short: a few seconds each
 TEACHER = "tts/hibari"
@@ -77,8 +77,6 @@ class Corpus:
 
     @property
     def seconds(self) -> float:
-        from .features import MEL_SETTINGS
-
         return sum(m.shape[1] for m in self.mels) * MEL_SETTINGS["hop_length"] / MEL_SETTINGS["sample_rate"]
 
     def save(self, folder: Path) -> None:
@@ -101,7 +99,7 @@ class Corpus:
         return cls(meta["texts"], mels, meta["voice"])
 
 
-def trimmed(waveform: np.ndarray, top_db: float = 40.0, margin_s: float = 0.05, sample_rate: int = 24_000) -> np.ndarray:
+def trimmed(waveform: np.ndarray, sample_rate: int, top_db: float = 40.0, margin_s: float = 0.05) -> np.ndarray:
     """The waveform without leading and trailing silence (keeping ``margin_s`` of it)."""
     import librosa
 
@@ -119,6 +117,6 @@ def synthesise(texts: list[str], voice: str = "heart", progress: bool = True, ch
     mels: list[torch.Tensor] = []
     for start in tqdm(range(0, len(texts), chunk), desc="corpus", unit="chunk", disable=not progress, leave=False):
         for speech in mmzoo.run("tts", texts[start:start + chunk], model=TEACHER, voice=voice):
-            audio = trimmed(speech.waveform, sample_rate=speech.sample_rate)
+            audio = trimmed(speech.waveform, speech.sample_rate)
             mels.append(log_mel(torch.from_numpy(audio), speech.sample_rate))
     return Corpus(list(texts), mels, voice)

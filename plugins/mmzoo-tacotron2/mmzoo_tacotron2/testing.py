@@ -58,7 +58,7 @@ class StopEvery(torch.nn.Module):
         return torch.full((x.shape[0], 1), 10.0 if self.calls % self.n == 0 else -10.0)
 
 
-def tiny_tacotron2(steps: int = 24, **options: Any) -> Any:
+def tiny_tacotron2(steps: int = 24) -> Any:
     """A tiny random Griffin-Lim Tacotron2 whose sentences take ``steps`` decoder steps."""
     from .model import Tacotron2GriffinLimChar
 
