@@ -18,7 +18,7 @@ from PIL import Image
 
 from mmzoo import espeak
 from mmzoo.data import shapes
-from mmzoo.data.shapes import COLOURS, SHAPES, SPLITS, Obj, generate
+from mmzoo.data.shapes import COLOURS, SHAPES, SPLITS, Obj, generate, split_sizes
 from mmzoo.errors import InvalidInput, MissingDependency
 
 N, SEED = 30, 0
@@ -56,7 +56,9 @@ def test_same_seed_gives_identical_files_whatever_the_workers(world, tmp_path):
     again = tmp_path / "again"
     generate(again, n=N, seed=SEED, workers=1)
     first, second = digests(world), digests(again)
-    assert len(first) == 3 * N + 17  # image + wav + page per scene; 17 JSON/JSONL files
+    held_out = sum(split_sizes(N, (0.8, 0.1, 0.1))[1:])  # val and test scenes, spoken again in the held-out accent
+    # image + page + 5 wavs per scene, 5 more per val/test scene; 19 JSON/JSONL files
+    assert len(first) == 7 * N + 5 * held_out + 19
     assert first == second
 
 
@@ -136,20 +138,30 @@ def test_vqa_format(world):
     assert len(question_ids) >= 5 * N
 
 
-def test_spoken_captions(world):
-    wavs = 0
+def test_spoken_captions_say_every_caption_in_many_voices(world):
+    captions = {}
     for split in SPLITS:
-        spoken = load(world / f"spoken_captions_{split}.json")
-        assert (spoken["image_base_path"], spoken["audio_base_path"]) == ("images", "audio")
-        for entry in spoken["data"]:
-            assert set(entry) == {"uttid", "speaker", "asr_text", "wav", "image"}
-            assert entry["speaker"] in shapes.VOICES and entry["asr_text"]
-            assert (world / "images" / entry["image"]).is_file()
-            audio, rate = soundfile.read(world / "audio" / entry["wav"])
-            assert rate == shapes.SAMPLE_RATE and audio.ndim == 1 and 0.5 <= len(audio) / rate <= 10
-            assert np.abs(audio).max() > 0.05  # speech, not silence
-            wavs += 1
-    assert wavs == N
+        for image in load(world / "dataset_shapes.json")["images"]:
+            captions[f"{image['filepath']}/{image['filename']}"] = [s["raw"] for s in image["sentences"]]
+    voices: dict[str, set[str]] = {"": set(), shapes.UNHEARD: set()}
+    for split in SPLITS:
+        for suffix in ("", shapes.UNHEARD) if split in shapes.UNHEARD_SPLITS else ("",):
+            spoken = load(world / f"spoken_captions_{split}{suffix}.json")
+            assert (spoken["image_base_path"], spoken["audio_base_path"]) == ("images", "audio")
+            said: dict[str, list[str]] = {}
+            for entry in spoken["data"]:
+                assert set(entry) == {"uttid", "speaker", "asr_text", "wav", "image"}
+                assert entry["speaker"] in (shapes.UNHEARD_VOICES if suffix else shapes.VOICES)
+                voices[suffix].add(entry["speaker"])
+                said.setdefault(entry["image"], []).append(entry["asr_text"])
+                audio, rate = soundfile.read(world / "audio" / entry["wav"])
+                assert rate == shapes.SAMPLE_RATE and audio.ndim == 1 and 0.5 <= len(audio) / rate <= 10
+                assert np.abs(audio).max() > 0.05  # speech, not silence
+            assert said == {image: captions[image] for image in said}  # all five captions, in order
+            assert len(said) == len([i for i in captions if i.startswith(f"{split}/")])
+    assert len(voices[""]) >= 10 and len(voices[shapes.UNHEARD]) >= 3
+    families = {v.partition("+")[0] for v in voices[""]}
+    assert shapes.HELD_OUT_FAMILY not in families and len(families) >= 4
 
 
 def test_ocr_pages(world):
@@ -181,7 +193,8 @@ def test_meta(world):
     meta = load(world / "meta.json")
     assert (meta["seed"], meta["n"], meta["image_size"], meta["version"]) == (SEED, N, 128, shapes.VERSION)
     assert meta["counts"]["val"] == {"images": 3, "captions": 15, "questions": meta["counts"]["val"]["questions"],
-                                     "audio": 3, "ocr": 3}
+                                     "audio": 15, "audio_unheard": 15, "ocr": 3}
+    assert meta["counts"]["train"]["audio_unheard"] == 0
 
 
 # -- content true to the scene ---------------------------------------------------------

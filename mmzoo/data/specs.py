@@ -1,9 +1,10 @@
 """``--data`` specs: one grammar for `mmzoo eval`, `mmzoo train` and batch jobs.
 
-    shapes[:SPLIT][?n=N&seed=S]    the Shapes world, generated once into the mmzoo cache
+    shapes[:SPLIT][?n=N&seed=S&voices=V]    the Shapes world, generated once into the mmzoo cache
     PATH[?split=SPLIT]             a dataset file or folder; its reader is picked by its format
 
-SPLIT is train, val or test. Without one, the consumer picks: evaluation reads ``test``;
+SPLIT is train, val or test; ``voices`` picks the spoken captions (``heard``, the default: the
+training accents; ``unheard``: the held-out accent, val and test only). Without one, the consumer picks: evaluation reads ``test``;
 training reads ``train`` and validates on ``val`` of the same world or Karpathy JSON (other
 formats have no splits, so training on them needs a separate validation spec).
 Formats: COCO captions JSON, Karpathy split JSON, VQA v2 questions JSON (annotations beside it),
@@ -22,6 +23,7 @@ from ..errors import DatasetError
 from . import DEFAULT_SHAPES_N, SPLITS, ensure_shapes, readers
 
 T = TypeVar("T")
+VOICE_SETS = ("heard", "unheard")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class DataSpec:
     n: int = DEFAULT_SHAPES_N  # Shapes only
     seed: int = 0  # Shapes only
     images: Path | None = None  # the folder a dataset's image/audio paths are relative to
+    voices: str = "heard"  # Shapes spoken captions: heard (training accents) or unheard (the held-out one)
 
     @property
     def is_shapes(self) -> bool:
@@ -69,14 +72,17 @@ def parse_data(text: str, *, split: str | None = None, images: str | Path | None
         raise DatasetError(f"image folder not found: {root}")
     if base == "shapes" or base.startswith("shapes:"):
         named = base.partition(":")[2] or None
-        _unknown(options, {"n", "seed"}, text, "Shapes ")
+        _unknown(options, {"n", "seed", "voices"}, text, "Shapes ")
         try:
             n, seed = int(options.get("n", DEFAULT_SHAPES_N)), int(options.get("seed", 0))
         except ValueError:
             raise DatasetError(f"n and seed must be integers in {text!r}") from None
         if n < 1:
             raise DatasetError(f"n must be at least 1 in {text!r}")
-        return DataSpec(text, None, _one_split(named, split, text, True), n, seed, root)
+        voices = options.get("voices", "heard")
+        if voices not in VOICE_SETS:
+            raise DatasetError(f"voices must be one of {', '.join(VOICE_SETS)} in {text!r}, got {voices!r}")
+        return DataSpec(text, None, _one_split(named, split, text, True), n, seed, root, voices)
     if query and not Path(text).expanduser().exists():
         _unknown(options, {"split"}, text)
         path, named = Path(base).expanduser(), options.get("split")
@@ -168,9 +174,14 @@ def vqa_items(spec: DataSpec) -> list[readers.VQAItem]:
 
 
 def spoken_items(spec: DataSpec) -> list[readers.SpokenCaption]:
-    """Spoken captions of images: Shapes (espeak-ng voices) or a Places-style spoken-captions JSON."""
+    """Spoken captions of images: Shapes (espeak-ng voices; ``voices=unheard``: the held-out accent) or a
+    Places-style spoken-captions JSON."""
     if spec.is_shapes:
-        return readers.read_spoken_captions(spec.shapes_root() / f"spoken_captions_{spec.split or 'test'}.json")
+        split = spec.split or "test"
+        if spec.voices == "unheard" and split == "train":
+            raise DatasetError(f"{spec.text}: the held-out accent is spoken in the val and test splits only")
+        suffix = "_unheard" if spec.voices == "unheard" else ""
+        return readers.read_spoken_captions(spec.shapes_root() / f"spoken_captions_{split}{suffix}.json")
     return readers.read_spoken_captions(spec.existing_path(), spec.images)
 
 

@@ -1,7 +1,8 @@
 """The Shapes world: seeded synthetic scenes as offline training and evaluation data for every task.
 
 A scene holds 1-4 coloured shapes on a light background. From each scene come an image, five
-captions, VQA questions with single-word answers, one spoken caption (espeak-ng) and, on its own
+captions, VQA questions with single-word answers, the five captions spoken (espeak-ng voices of many
+accents; val and test again in a held-out accent) and, on its own
 random stream, one OCR page of rendered text. :func:`generate` writes them in the real datasets'
 formats (COCO captions, Karpathy splits, VQA v2, Places spoken captions, an image+text JSONL), so
 the readers in :mod:`mmzoo.data.readers` load the Shapes world and the real datasets alike.
@@ -26,7 +27,9 @@ from .language import NUMBER_WORDS, Template, captions
 from .pages import FONT_DIR, FONTS, MAX_TEXT_WIDTH, PUNCTUATION, WORDS, check_fonts, ocr_page, random_text, render_page
 from .rendering import SUPERSAMPLE, render
 from .scenes import COLOURS, HELD_OUT_PAIRS, RADIUS, SHAPES, SIZES, Background, Obj, Scene, radius, random_scene
-from .speech import SAMPLE_RATE, VOICES, Speech, espeak_program, synthesise
+from .formats import UNHEARD, UNHEARD_SPLITS
+from .speech import (HELD_OUT_FAMILY, SAMPLE_RATE, TRAINING_FAMILIES, UNHEARD_VOICES, VOICES, Speech, draw_speech,
+                     espeak_program, synthesise)
 from .vqa import QA, questions
 from .writers import OUTPUTS, PNG_OPTIONS, generate, split_of, split_sizes
 
@@ -38,7 +41,8 @@ __all__ = [
     "render", "SUPERSAMPLE",
     "captions", "Template", "NUMBER_WORDS", "tokenize",
     "QA", "questions",
-    "Speech", "synthesise", "espeak_program", "SAMPLE_RATE", "VOICES",
+    "Speech", "synthesise", "espeak_program", "SAMPLE_RATE", "VOICES", "UNHEARD_VOICES", "TRAINING_FAMILIES",
+    "HELD_OUT_FAMILY", "draw_speech", "UNHEARD", "UNHEARD_SPLITS",
     "ocr_page", "render_page", "random_text", "check_fonts", "FONT_DIR", "FONTS", "MAX_TEXT_WIDTH", "WORDS",
     "PUNCTUATION",
 ]

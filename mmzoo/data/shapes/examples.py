@@ -1,4 +1,4 @@
-"""One scene end to end: its objects, captions, questions and spoken caption, from its seed alone."""
+"""One scene end to end: its objects, captions, questions and spoken captions, from its seed alone."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .language import captions
-from .scenes import Scene, _pick, random_scene
-from .speech import VOICES, Speech
+from .scenes import Scene, random_scene
+from .speech import Speech, draw_speech
 from .vqa import QA, questions
 
 
@@ -19,7 +19,8 @@ class Example:
     scene: Scene
     captions: list[str]
     questions: list[QA]
-    speech: Speech
+    speech: list[Speech]  # every caption, each in a training voice
+    unheard: list[Speech]  # every caption again, in voices of the held-out family
 
 
 def example(seed: int, index: int, image_size: int = 128) -> Example:
@@ -28,6 +29,6 @@ def example(seed: int, index: int, image_size: int = 128) -> Example:
     scene = random_scene(rng, image_size)
     caps = captions(scene, rng)
     qas = questions(scene, rng)
-    spoken = caps[int(rng.integers(len(caps)))]
-    speech = Speech(spoken, _pick(rng, VOICES), int(rng.integers(150, 201)), int(rng.integers(35, 66)))
-    return Example(scene, caps, qas, speech)
+    speech = [draw_speech(rng, c) for c in caps]
+    unheard = [draw_speech(rng, c, unheard=True) for c in caps]
+    return Example(scene, caps, qas, speech, unheard)

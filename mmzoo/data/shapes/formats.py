@@ -13,7 +13,9 @@ from typing import Any
 
 from ..tokens import tokenize
 
-VERSION = "1"  # of the generated content: bump it when a seed's files change
+VERSION = "2"  # of the generated content: bump it when a seed's files change (2: every caption spoken)
+UNHEARD = "_unheard"  # suffix of the spoken captions in the held-out voice family
+UNHEARD_SPLITS = ("val", "test")
 SPLITS = ("train", "val", "test")
 JSON_INDENT = 1
 
@@ -41,6 +43,7 @@ def _write_annotations(out: Path, items: list[dict], image_size: int, seed: int,
             "captions": _write_captions(out, split, mine, info, image_size, karpathy),
             "questions": _write_vqa(out, split, mine, info),
             "audio": _write_spoken(out, split, mine) if audio else 0,
+            "audio_unheard": _write_spoken(out, split, mine, UNHEARD) if audio and split in UNHEARD_SPLITS else 0,
             "ocr": _write_pages(out, split, mine) if ocr else 0,
         }
     _write_json(out / "dataset_shapes.json", {"dataset": "shapes", "images": karpathy})
@@ -65,13 +68,16 @@ def _write_captions(out: Path, split: str, items: list[dict], info: dict, image_
     return len(rows)
 
 
-def _write_spoken(out: Path, split: str, items: list[dict]) -> int:
+def _write_spoken(out: Path, split: str, items: list[dict], suffix: str = "") -> int:
+    """``spoken_captions_{split}{suffix}.json``: every caption of every image, in the voices it was said in."""
+    key, folder = ("unheard" if suffix else "speech"), f"{split}{suffix}"
     data = []
     for item in items:
         name = f"{image_id(item['index']):06d}"
-        data.append({"uttid": f"{name}_0", "speaker": item["speech"]["voice"], "asr_text": item["speech"]["text"],
-                     "wav": f"{split}/{name}_0.wav", "image": f"{split}/{name}.png"})
-    _write_json(out / f"spoken_captions_{split}.json",
+        data += [{"uttid": f"{name}_{k}{suffix}", "speaker": said["voice"], "asr_text": said["text"],
+                  "wav": f"{folder}/{name}_{k}.wav", "image": f"{split}/{name}.png"}
+                 for k, said in enumerate(item[key])]
+    _write_json(out / f"spoken_captions_{split}{suffix}.json",
                 {"image_base_path": "images", "audio_base_path": "audio", "data": data})
     return len(data)
 

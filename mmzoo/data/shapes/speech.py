@@ -1,4 +1,11 @@
-"""Spoken captions: espeak-ng speech (through :mod:`mmzoo.espeak`) resampled to 16 kHz mono int16."""
+"""Spoken captions: espeak-ng speech (through :mod:`mmzoo.espeak`) resampled to 16 kHz mono int16.
+
+Every caption of a scene is spoken, each in a voice of its own: an accent (the voice *family*,
+e.g. ``en-gb-x-rp``), one of espeak-ng's speaker variants (``+m3``, ``+f2``, ...), a rate and a
+pitch. The train and val splits and the test split's ``spoken_captions_test.json`` use the
+:data:`TRAINING_FAMILIES`; the val and test splits are also spoken in :data:`HELD_OUT_FAMILY`
+(``spoken_captions_{split}_unheard.json``), an accent no model trained on the world has heard.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,12 @@ from ... import espeak
 from ...errors import InvalidInput, MissingDependency
 
 SAMPLE_RATE = 16_000
-VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb+m3", "en-us+m7", "en-gb+f4")
+TRAINING_FAMILIES = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
+HELD_OUT_FAMILY = "en-gb-scotland"
+VARIANTS = ("", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+f1", "+f2", "+f3", "+f4")
+RATES, PITCHES = (130, 201), (25, 76)  # espeak-ng -s (words per minute) and -p, drawn uniformly in [low, high)
+VOICES = tuple(family + variant for family in TRAINING_FAMILIES for variant in VARIANTS)
+UNHEARD_VOICES = tuple(HELD_OUT_FAMILY + variant for variant in VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,16 @@ class Speech:
     voice: str
     rate: int  # words per minute
     pitch: int  # 0-99
+
+    @property
+    def family(self) -> str:
+        return self.voice.partition("+")[0]
+
+
+def draw_speech(rng: np.random.Generator, text: str, unheard: bool = False) -> Speech:
+    """A voice, rate and pitch for ``text``: a training voice, or one of the held-out family."""
+    voices = UNHEARD_VOICES if unheard else VOICES
+    return Speech(text, voices[int(rng.integers(len(voices)))], int(rng.integers(*RATES)), int(rng.integers(*PITCHES)))
 
 
 def espeak_program() -> str:

@@ -16,10 +16,10 @@ from typing import Any, Callable, Sequence
 from ... import espeak
 from ...errors import InvalidInput, MMZooError
 from .examples import example
-from .formats import SPLITS, VERSION, _write_annotations, _write_json, image_id
+from .formats import SPLITS, UNHEARD, UNHEARD_SPLITS, VERSION, _write_annotations, _write_json, image_id
 from .pages import check_fonts, ocr_page
 from .rendering import render
-from .speech import SAMPLE_RATE, espeak_program, synthesise
+from .speech import SAMPLE_RATE, Speech, espeak_program, synthesise
 
 PNG_OPTIONS = {"format": "PNG", "compress_level": 6, "optimize": False}  # fixed: identical bytes per run
 
@@ -44,17 +44,26 @@ def _build(job: _Job) -> dict[str, Any]:
     item: dict[str, Any] = {"index": job.index, "split": job.split, "captions": ex.captions,
                             "questions": [(q.question, q.answer, q.question_type, q.answer_type) for q in ex.questions]}
     if job.audio:
-        import soundfile
-
-        speech = ex.speech
-        samples = synthesise(speech.text, speech.voice, speech.rate, speech.pitch, job.espeak or "espeak-ng")
-        soundfile.write(out / "audio" / job.split / f"{name}_0.wav", samples, SAMPLE_RATE, subtype="PCM_16")
-        item["speech"] = {"text": ex.speech.text, "voice": ex.speech.voice}
+        item["speech"] = _speak(ex.speech, out / "audio" / job.split, name, job.espeak)
+        if job.split in UNHEARD_SPLITS:
+            item["unheard"] = _speak(ex.unheard, out / "audio" / f"{job.split}{UNHEARD}", name, job.espeak)
     if job.ocr:
         page, text = ocr_page(job.seed, job.index)
         page.save(out / "ocr" / job.split / f"{name}.png", **PNG_OPTIONS)
         item["ocr"] = text
     return item
+
+
+def _speak(speech: list[Speech], folder: Path, name: str, program: str | None) -> list[dict[str, Any]]:
+    """Write ``{name}_{k}.wav`` for every caption ``k``; return how each was said."""
+    import soundfile
+
+    said = []
+    for k, s in enumerate(speech):
+        samples = synthesise(s.text, s.voice, s.rate, s.pitch, program or "espeak-ng")
+        soundfile.write(folder / f"{name}_{k}.wav", samples, SAMPLE_RATE, subtype="PCM_16")
+        said.append({"text": s.text, "voice": s.voice, "rate": s.rate, "pitch": s.pitch})
+    return said
 
 
 def split_sizes(n: int, fractions: Sequence[float]) -> list[int]:
@@ -114,7 +123,8 @@ def _check_arguments(n: int, seed: int, splits: Sequence[float], workers: int, i
 
 
 OUTPUTS = ("images", "annotations", "vqa", "audio", "ocr", "dataset_shapes.json", "meta.json",
-           *(f"spoken_captions_{split}.json" for split in SPLITS))
+           *(f"spoken_captions_{split}.json" for split in SPLITS),
+           *(f"spoken_captions_{split}{UNHEARD}.json" for split in UNHEARD_SPLITS))
 
 
 def _prepare(out: Path, audio: bool, ocr: bool) -> Path:
@@ -132,6 +142,9 @@ def _prepare(out: Path, audio: bool, ocr: bool) -> Path:
     for kind in filter(None, kinds):
         for split in SPLITS:
             (out / kind / split).mkdir(parents=True, exist_ok=True)
+    if audio:
+        for split in UNHEARD_SPLITS:
+            (out / "audio" / f"{split}{UNHEARD}").mkdir(parents=True, exist_ok=True)
     (out / "annotations").mkdir(exist_ok=True)
     (out / "vqa").mkdir(exist_ok=True)
     return out
