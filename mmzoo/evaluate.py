@@ -152,7 +152,8 @@ def eval_retrieve(model: Any, spec: DataSpec, limit: int | None, batch: int, pro
 
 
 def eval_avmatch(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
-    from .eval.retrieval import retrieval_scores
+    from .eval.retrieval import recall_scores
+    from .tasks.avmatch import join_embeddings
 
     items = _limited(spoken_items(spec), limit, "spoken captions", spec.text)
     if not items[0].audio.is_file():
@@ -160,12 +161,46 @@ def eval_avmatch(model: Any, spec: DataSpec, limit: int | None, batch: int, prog
                            "espeak-ng has no spoken captions: apt-get install espeak-ng)")
     image_paths = list(dict.fromkeys(i.image for i in items))
     index = {path: n for n, path in enumerate(image_paths)}
-    images = _embed_all(lambda c: model.embed_images([load_image(p) for p in c]), image_paths, batch, progress,
-                        "images")
-    audio = _embed_all(lambda c: model.embed_audio([load_audio(i.audio) for i in c]), items, batch, progress, "audio")
+    images = join_embeddings([model.embed_images([load_image(p) for p in chunk])
+                              for chunk in _batches(image_paths, batch, progress, "images")])
+    audio = join_embeddings([model.embed_audio([load_audio(i.audio) for i in chunk])
+                             for chunk in _batches(items, batch, progress, "audio")])
+    similarity = model.similarity(audio, images).T  # (images, audio)
     metrics = {k.replace("i2t", "image->audio").replace("t2i", "audio->image"): v
-               for k, v in retrieval_scores(images, audio, [index[i.image] for i in items]).items()}
-    return metrics, len(items), [f"{len(image_paths)} images, {len(items)} spoken captions"]
+               for k, v in recall_scores(similarity, [index[i.image] for i in items]).items()}
+    notes = [f"{len(image_paths)} images, {len(items)} spoken captions; image->audio is a hit if any of the "
+             f"image's captions is in the top k; chance R@1 = {1 / len(image_paths):.4f} (audio->image)"]
+    speakers = {i.speaker for i in items if i.speaker}
+    if speakers:
+        notes.append(f"{len(speakers)} voices" + (f" ({', '.join(sorted(speakers)[:4])}, ...)" if len(speakers) > 4
+                                                  else f" ({', '.join(sorted(speakers))})"))
+    if spec.is_shapes and model.matchmap(load_audio(items[0].audio), load_image(items[0].image)) is not None:
+        scores = _shapes_localisation(model, spec, items, progress)
+        metrics.update(scores.to_dict())
+        notes.append(f"localisation: the time-pooled matchmap's peak inside the named object's box, on "
+                     f"{len(scores.single)} captions of single-object scenes (chance "
+                     f"{scores.to_dict()['loc_chance_single']:.3f}) and {len(scores.multi)} captions naming one "
+                     "object of multi-object scenes")
+    return metrics, len(items), notes
+
+
+def _shapes_localisation(model: Any, spec: DataSpec, items: Sequence[Any], progress: bool):
+    import json
+
+    from .data.shapes import example
+    from .eval.localisation import named_objects, score_localisation
+
+    root = spec.shapes_root()
+    meta = json.loads((root / "meta.json").read_text())
+    cases = []
+    for chunk in _batches(items, 1, progress, "matchmaps"):
+        item = chunk[0]
+        scene = example(meta["seed"], int(item.image.stem) - 1, meta["image_size"]).scene
+        if len(scene.objects) > 1 and len(named_objects(item.transcript, scene)) != 1:
+            continue  # scored only when the caption names one object: skip its matchmap
+        heat = model.matchmap(load_audio(item.audio), load_image(item.image)).max(axis=0)
+        cases.append((item.transcript, scene, heat))
+    return score_localisation(cases)
 
 
 def eval_text2image(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool,

@@ -64,3 +64,27 @@ def alignment_plot(alignment: np.ndarray) -> PILImage.Image:
         figure.colorbar(image, ax=axes, label="weight")
 
     return figure_image(draw)
+
+
+def audio_plot(audio: Audio, at: float | None = None) -> PILImage.Image:
+    """The waveform above its log-mel spectrogram, with a line at time ``at`` (seconds) when given."""
+    import numpy as np
+    from librosa.display import specshow
+
+    mel_db = audio.mel_spectrogram(64)
+    times = np.arange(len(audio.waveform)) / audio.sample_rate
+
+    def draw(figure: Any, axes: Any) -> None:
+        wave = figure.add_subplot(2, 1, 1, sharex=axes)
+        axes.set_subplotspec(figure.add_gridspec(2, 1)[1])
+        wave.plot(times, audio.waveform, linewidth=0.5, color="tab:blue")
+        wave.set(ylabel="amplitude", xlim=(0, max(audio.duration, 1e-3)))
+        wave.tick_params(labelbottom=False)
+        specshow(mel_db, sr=audio.sample_rate, hop_length=HOP, x_axis="s", y_axis="mel", fmax=audio.sample_rate / 2,
+                 ax=axes, cmap="magma")
+        axes.set(xlabel="time (s)", ylabel="Hz")
+        if at is not None:
+            for ax in (wave, axes):
+                ax.axvline(at, color="red", linewidth=1.5)
+
+    return figure_image(draw, height=HEIGHT_IN * 1.3)

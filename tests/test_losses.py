@@ -24,6 +24,8 @@ def slow_triplet(sim, margin, negatives, same=None):
             hinge = lambda s: max(0.0, margin + s - pos)
             if negatives == "all":
                 row_costs.append(sum(hinge(s) for s in negs))
+            elif negatives == "sampled":  # the expected cost of one negative drawn uniformly
+                row_costs.append(sum(hinge(s) for s in negs) / len(negs))
             elif negatives == "hardest":
                 row_costs.append(max(hinge(s) for s in negs))
             else:
@@ -44,6 +46,22 @@ def test_triplet_matches_its_definition(negatives, seed):
         got = triplet_loss(sim, margin=0.2, negatives=negatives, same=mask).item()
         want = slow_triplet(sim.tolist(), 0.2, negatives, None if mask is None else mask.tolist())
         assert got == pytest.approx(want, abs=1e-5)
+
+
+def test_sampled_imposters_average_to_the_mean_negative_and_never_draw_a_positive():
+    generator = torch.Generator().manual_seed(0)
+    sim = torch.rand(5, 5, generator=generator) * 2 - 1
+    same = torch.zeros(5, 5, dtype=torch.bool)
+    same[0, 1] = same[1, 0] = True
+    torch.manual_seed(0)
+    draws = [triplet_loss(sim, 0.2, "sampled", same).item() for _ in range(4000)]
+    assert sum(draws) / len(draws) == pytest.approx(slow_triplet(sim.tolist(), 0.2, "sampled", same.tolist()), rel=0.03)
+    # a positive is never drawn: with the only negatives costing nothing, every draw costs nothing
+    easy = torch.full((3, 3), -1.0).fill_diagonal_(1.0)
+    easy[0, 1] = easy[1, 0] = 5.0
+    mask = torch.zeros(3, 3, dtype=torch.bool)
+    mask[0, 1] = mask[1, 0] = True
+    assert max(triplet_loss(easy, 0.2, "sampled", mask).item() for _ in range(50)) == 0.0
 
 
 def test_perfect_embeddings_cost_nothing_and_bad_ones_do():

@@ -195,3 +195,14 @@ def test_clip_score_and_manipulation_precision(register_plugin):
     assert manipulation_precision(model, red, red, "a red square") == pytest.approx(1.0, abs=1e-6)
     edited = manipulation_precision(model, red, blue, "a blue square")
     assert 0 < edited < 1  # right colour, but the whole image changed
+
+
+def test_recall_from_a_similarity_matrix_equals_recall_from_embeddings():
+    from mmzoo.eval.retrieval import recall_scores
+
+    rng = np.random.default_rng(0)
+    images, texts = rng.standard_normal((6, 4)), rng.standard_normal((12, 4))
+    owner = [i // 2 for i in range(12)]
+    assert recall_scores(images @ texts.T, owner) == retrieval_scores(images, texts, owner)
+    with pytest.raises(ValueError, match="images, texts"):
+        recall_scores(images @ texts.T, owner[:5])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mmzoo.data import readers
-from mmzoo.data.specs import parse_data, train_and_val
+from mmzoo.data.specs import DataSpec, parse_data, train_and_val
 from mmzoo.errors import DatasetError
 
 
@@ -138,6 +138,29 @@ def test_shapes_specs():
         parse_data("shapes:test?n=lots")
     with pytest.raises(DatasetError, match="names split 'val' but split 'test'"):
         parse_data("shapes:val", split="test")
+    assert parse_data("shapes:test").voices == "heard"
+    assert parse_data("shapes:test?voices=unheard&n=40").voices == "unheard"
+    with pytest.raises(DatasetError, match="voices must be one of heard, unheard"):
+        parse_data("shapes:test?voices=all")
+
+
+def test_shapes_spoken_captions_in_the_held_out_accent_exist_for_val_and_test_only(shapes_world, monkeypatch):
+    import shutil
+
+    from mmzoo.data import shapes as shapes_package
+    from mmzoo.data.specs import spoken_items
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    root = shapes_world(n=20, seed=4, audio=True)
+    monkeypatch.setattr(DataSpec, "shapes_root", lambda self: root)
+    heard = spoken_items(parse_data("shapes:test"))
+    unheard = spoken_items(parse_data("shapes:test?voices=unheard"))
+    assert [i.image for i in heard] == [i.image for i in unheard] and len(heard) == 5 * 2
+    assert {i.speaker.partition("+")[0] for i in unheard} == {shapes_package.HELD_OUT_FAMILY}
+    assert shapes_package.HELD_OUT_FAMILY not in {i.speaker.partition("+")[0] for i in heard}
+    with pytest.raises(DatasetError, match="val and test splits only"):
+        spoken_items(parse_data("shapes:train?voices=unheard"))
 
 
 def test_path_specs_name_a_split_or_take_one(tmp_path):

@@ -184,3 +184,24 @@ def test_the_documented_example_recipe_learns(shapes_world, tmp_path, pytestconf
     history = fit(demo.ColourProbe(train, val), config, tmp_path, progress=False)
     assert max(r["accuracy"] for r in history) > 2 / len(demo.NAMES)  # twice chance
     assert (tmp_path / "best" / "model.safetensors").is_file()
+
+
+def test_length_buckets_cut_padding_but_keep_every_sample_once_in_a_random_order():
+    import random
+
+    from mmzoo.train.loop import _batches
+
+    draw = random.Random(1)
+    lengths = [draw.randint(10, 1000) for _ in range(1000)]
+    samples = list(range(1000))
+    plain = list(_batches(samples, 16, 1, random.Random(0)))
+    bucketed = list(_batches(samples, 16, 1, random.Random(0), lengths))
+    assert sorted(i for b in bucketed for i in b) == samples
+    padding = lambda batches: sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b)  # noqa: E731
+                                  for b in batches)
+    assert padding(bucketed) < 0.2 * padding(plain)
+    assert bucketed != list(_batches(samples, 16, 1, random.Random(1), lengths))  # each epoch its own order
+    longest = [max(lengths[i] for i in b) for b in bucketed[:10]]
+    assert longest != sorted(longest)  # the batches are not served shortest first
+    with pytest.raises(ValueError, match="lengths"):
+        list(_batches(samples, 16, 1, random.Random(0), lengths[:10]))

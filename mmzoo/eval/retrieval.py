@@ -70,8 +70,17 @@ def retrieval_scores(image_embeddings: np.ndarray, text_embeddings: np.ndarray, 
     Keys: ``i2t_R@1`` ... (image->text, a hit if any of its captions ranks in the top k),
     ``t2i_R@1`` ... (text->image), ``*_medr``, ``*_meanr`` and ``rsum`` (the sum of the six recalls).
     """
-    text_image = np.asarray(text_image)
     similarity = np.asarray(image_embeddings) @ np.asarray(text_embeddings).T  # (images, texts)
+    return recall_scores(similarity, text_image, ks)
+
+
+def recall_scores(similarity: np.ndarray, text_image: Sequence[int], ks: Sequence[int] = DEFAULT_KS) -> dict[str, float]:
+    """:func:`retrieval_scores` from an (images, texts) similarity matrix (for models whose similarity
+    is not a dot product of two vectors, e.g. a matchmap pooled with MISA)."""
+    text_image = np.asarray(text_image)
+    similarity = np.asarray(similarity)
+    if similarity.shape != (similarity.shape[0], len(text_image)):
+        raise ValueError(f"similarity {similarity.shape} must be (images, texts) with one image index per text")
     captions_of = [np.flatnonzero(text_image == i) for i in range(similarity.shape[0])]
     i2t = rank_scores(first_right_ranks(similarity, captions_of), ks)
     t2i = rank_scores(first_right_ranks(similarity.T, [[i] for i in text_image]), ks)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
+from ..errors import InvalidInput
 from ..media import Audio, load_audio, load_image
 from .base import Input, Model, Task, check_query_and_gallery, source_label
-from .retrieve import Hit, rank
+from .retrieve import Hit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,24 +22,83 @@ class AVMatchResult:
     query: str
     hits: list[Hit] = field(default_factory=list)
     matchmap: np.ndarray | None = None  # (frames, h, w) similarities of the query with the best hit
+    frame_seconds: float | None = None  # audio seconds per matchmap frame
+    score_floor: float | None = None  # the model's "real matches score at least this" (None: unknown)
+
+    @property
+    def confident(self) -> bool:
+        """False when the best match scores below what the model's real matches score (e.g. not speech)."""
+        return self.score_floor is None or not self.hits or self.hits[0].score >= self.score_floor
 
     def to_dict(self) -> dict[str, Any]:
         shape = list(self.matchmap.shape) if self.matchmap is not None else None
-        return {"query": self.query, "hits": [h.__dict__ for h in self.hits], "matchmap_shape": shape}
+        return {"query": self.query, "hits": [h.__dict__ for h in self.hits], "matchmap_shape": shape,
+                "frame_seconds": self.frame_seconds, "score_floor": self.score_floor, "confident": self.confident}
 
 
 class AVMatchModel(Model):
-    """Interface of audio-visual matchers: audio and images into one L2-normalised space."""
+    """Interface of audio-visual matchers.
 
-    def embed_audio(self, audios: list[Audio]) -> np.ndarray:
+    ``embed_audio`` / ``embed_images`` turn items into representations and :meth:`similarity` scores
+    every audio against every image. A model whose items are single L2-normalised vectors returns
+    (N, D) arrays and keeps the default dot product; a matchmap model returns what its similarity
+    pools over (audio frames, image regions) as a list with one entry per item.
+    """
+
+    def embed_audio(self, audios: list[Audio]) -> Any:
         raise NotImplementedError
 
-    def embed_images(self, images: list[PILImage.Image]) -> np.ndarray:
+    def embed_images(self, images: list[PILImage.Image]) -> Any:
         raise NotImplementedError
+
+    def similarity(self, audio_embeddings: Any, image_embeddings: Any) -> np.ndarray:
+        """(audios, images) similarities of ``embed_audio`` and ``embed_images`` outputs (higher: better match)."""
+        import numpy as np
+
+        return np.asarray(audio_embeddings) @ np.asarray(image_embeddings).T
 
     def matchmap(self, audio: Audio, image: PILImage.Image) -> np.ndarray | None:
         """(frames, h, w) similarity of each audio frame with each image region; None if not supported."""
         return None
+
+    def frame_seconds(self) -> float | None:
+        """Seconds of audio per matchmap frame (None: no matchmap)."""
+        return None
+
+    def score_floor(self) -> float | None:
+        """The similarity real matches reach (e.g. a low percentile on validation data); a best match
+        below it is reported as not confident. None: unknown."""
+        return None
+
+
+def join_embeddings(parts: Sequence[Any]) -> Any:
+    """Chunks of ``embed_*`` outputs as one: arrays concatenated, lists chained."""
+    import numpy as np
+
+    if all(isinstance(p, list) for p in parts):
+        return [item for p in parts for item in p]
+    return np.concatenate([np.asarray(p) for p in parts])
+
+
+def pick(embeddings: Any, index: int) -> Any:
+    """Item ``index`` of an ``embed_*`` output, as a one-item output of the same kind."""
+    return [embeddings[index]] if isinstance(embeddings, list) else embeddings[index:index + 1]
+
+
+SILENCE_DBFS = -45.0  # a query whose loudest 25 ms stays below this holds no speech
+
+
+def check_speech(audio: Audio) -> None:
+    """:class:`InvalidInput` for a silent (or empty) query: no match, and no heatmap, would mean anything."""
+    import numpy as np
+
+    samples = np.asarray(audio.waveform, dtype=np.float64)
+    window = max(1, int(0.025 * audio.sample_rate))
+    frames = samples[: len(samples) // window * window].reshape(-1, window) if len(samples) >= window else samples[None]
+    loudest = float(np.sqrt((frames ** 2).mean(axis=1)).max()) if samples.size else 0.0
+    if 20 * np.log10(max(loudest, 1e-10)) < SILENCE_DBFS:
+        raise InvalidInput(f"the audio is silent (its loudest 25 ms is below {SILENCE_DBFS:g} dBFS): "
+                           "record or upload a spoken caption")
 
 
 def heatmap_overlay(image: PILImage.Image, matchmap: np.ndarray) -> PILImage.Image:
@@ -68,23 +128,28 @@ class AVMatchTask(Task):
 
     def run(self, model: AVMatchModel, *, audio: Any = None, image: Any = None, images: Sequence[Any] | None = None,
             audios: Sequence[Any] | None = None, k: int = 5, with_matchmap: bool = True) -> AVMatchResult:
+        import numpy as np
+
+        from ..eval.retrieval import top_k
+
         check_query_and_gallery({"audio": audio, "image": image}, {"images": images, "audios": audios}, k)
         if audio is not None:
             query_audio = load_audio(audio)
-            query, label = model.embed_audio([query_audio])[0], source_label(audio) or "audio"
+            check_speech(query_audio)
+            query, label = model.embed_audio([query_audio]), source_label(audio) or "audio"
         else:
             query_image = load_image(image)
-            query, label = model.embed_images([query_image])[0], source_label(image) or "image"
+            query, label = model.embed_images([query_image]), source_label(image) or "image"
         if images is not None:
             gallery_items = [load_image(x) for x in images]
-            gallery = model.embed_images(gallery_items)
+            scores = model.similarity(query, model.embed_images(gallery_items))[0]
             items = [source_label(x) for x in images]
         else:
             gallery_items = [load_audio(x) for x in audios]
-            gallery = model.embed_audio(gallery_items)
+            scores = model.similarity(model.embed_audio(gallery_items), query)[:, 0]
             items = [source_label(x) for x in audios]
-        hits = rank(query, gallery, k, items)
-        result = AVMatchResult(label, hits)
+        hits = [Hit(int(i), float(scores[i]), items[i]) for i in top_k(np.asarray(scores, dtype=np.float64), k)]
+        result = AVMatchResult(label, hits, frame_seconds=model.frame_seconds(), score_floor=model.score_floor())
         if with_matchmap:
             best = gallery_items[hits[0].index]
             pair = (query_audio, best) if audio is not None else (best, query_image)
@@ -92,25 +157,6 @@ class AVMatchTask(Task):
         return result
 
     def build_tab(self, ui: TabContext) -> None:
-        import gradio as gr
+        from .avmatch_tab import build
 
-        with gr.Row():
-            with gr.Column():
-                model = ui.model_dropdown()
-                audio = gr.Audio(label="Spoken caption", type="filepath")
-                gallery_in = gr.File(label="Gallery images", file_count="multiple", file_types=["image"])
-                button = gr.Button("Match", variant="primary")
-            with gr.Column():
-                gallery_out = gr.Gallery(label="Best matches", columns=3)
-                heat = gr.Image(label="Matchmap of the best match", type="pil", format="png")
-
-        def match(audio: str | None, images: list[str] | None, model: str | None = None):
-            if not audio or not images:
-                raise gr.Error("Give a spoken caption and some gallery images.")
-            pictures = [ui.image(f) for f in images]
-            result = ui.run(model, audio=audio, images=pictures)
-            best = pictures[result.hits[0].index]
-            overlay = heatmap_overlay(best, result.matchmap) if result.matchmap is not None else None
-            return [(images[h.index], f"{h.score:.3f}") for h in result.hits], overlay
-
-        button.click(match, [audio, gallery_in, model], [gallery_out, heat], api_name="avmatch")
+        build(ui)

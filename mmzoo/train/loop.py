@@ -79,6 +79,7 @@ class Recipe:
     samples: Sequence[Any]
     metric: str = "loss"  # a key of validate()'s metrics; higher is better, except for names ending in "loss"
     min_batch: int = 1  # smaller batches (the last of an epoch) are skipped
+    lengths: Sequence[int] | None = None  # per sample (e.g. audio frames): batch samples of similar length
 
     def loss(self, batch: list[Any]) -> torch.Tensor:
         raise NotImplementedError
@@ -131,7 +132,8 @@ def fit(recipe: Recipe, config: TrainConfig, out: str | Path | None = None,
         started = time.perf_counter()
         info = recipe.start_epoch(epoch)
         torch.manual_seed(config.seed + epoch)
-        batches = list(_batches(recipe.samples, config.batch_size, recipe.min_batch, random.Random(config.seed + epoch)))
+        batches = list(_batches(recipe.samples, config.batch_size, recipe.min_batch, random.Random(config.seed + epoch),
+                                recipe.lengths))
         recipe.model.train()
         total = 0.0
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=False)
@@ -170,13 +172,27 @@ def _batch_count(n: int, size: int, minimum: int) -> int:
     return full + (1 if rest and rest >= minimum else 0)
 
 
-def _batches(samples: Sequence[Any], size: int, minimum: int, rng: random.Random) -> Iterator[list[Any]]:
-    order = list(samples)
+BUCKET_BATCHES = 50  # length bucketing sorts pools of this many batches
+
+
+def _batches(samples: Sequence[Any], size: int, minimum: int, rng: random.Random,
+             lengths: Sequence[int] | None = None) -> Iterator[list[Any]]:
+    """Shuffled batches. With ``lengths``, each pool of :data:`BUCKET_BATCHES` shuffled batches is sorted
+    by length before it is cut, and the batches are shuffled again: padding shrinks, the order stays random."""
+    order = list(range(len(samples)))
     rng.shuffle(order)
-    for start in range(0, len(order), size):
-        batch = order[start:start + size]
-        if len(batch) >= minimum:
-            yield batch
+    if lengths is not None:
+        if len(lengths) != len(samples):
+            raise ValueError(f"{len(lengths)} lengths for {len(samples)} samples")
+        pool = size * BUCKET_BATCHES
+        order = [i for start in range(0, len(order), pool)
+                 for i in sorted(order[start:start + pool], key=lambda i: lengths[i])]
+    chunks = [order[start:start + size] for start in range(0, len(order), size)]
+    if lengths is not None:
+        rng.shuffle(chunks)
+    for chunk in chunks:
+        if len(chunk) >= minimum:
+            yield [samples[i] for i in chunk]
 
 
 def is_better(metric: str, value: float, best: float | None) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-NEGATIVES = ("all", "hardest", "semi-hard")
+NEGATIVES = ("all", "sampled", "hardest", "semi-hard")
 
 
 def _negative_mask(similarity: torch.Tensor, same: torch.Tensor | None) -> torch.Tensor:
@@ -24,6 +24,9 @@ def _one_direction(similarity: torch.Tensor, margin: float, negatives: str, usab
     cost = (margin + similarity - positive).clamp(min=0) * usable
     if negatives == "all":  # VSE0: every negative counts
         return cost.sum(dim=1).mean()
+    if negatives == "sampled":  # DAVEnet's sampled imposters: one random negative per anchor
+        draw = torch.rand_like(similarity).masked_fill(~usable, -1.0)
+        return cost.gather(1, draw.argmax(dim=1, keepdim=True)).mean()
     if negatives == "hardest":  # VSE++ (Faghri et al., 2018): only the hardest negative
         return cost.max(dim=1).values.mean()
     # Semi-hard (Schroff et al., 2015): the hardest negative still less similar than the positive;
