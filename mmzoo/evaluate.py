@@ -188,7 +188,7 @@ def _shapes_localisation(model: Any, spec: DataSpec, items: Sequence[Any], progr
     import json
 
     from .data.shapes import example
-    from .eval.localisation import named_objects, score_localisation
+    from .eval.localisation import named_objects, pooled_heatmap, score_localisation
 
     root = spec.shapes_root()
     meta = json.loads((root / "meta.json").read_text())
@@ -198,7 +198,7 @@ def _shapes_localisation(model: Any, spec: DataSpec, items: Sequence[Any], progr
         scene = example(meta["seed"], int(item.image.stem) - 1, meta["image_size"]).scene
         if len(scene.objects) > 1 and len(named_objects(item.transcript, scene)) != 1:
             continue  # scored only when the caption names one object: skip its matchmap
-        heat = model.matchmap(load_audio(item.audio), load_image(item.image)).max(axis=0)
+        heat = pooled_heatmap(model.matchmap(load_audio(item.audio), load_image(item.image)))
         cases.append((item.transcript, scene, heat))
     return score_localisation(cases)
 

@@ -30,8 +30,8 @@ def client(app_url):
 
 
 def test_only_tasks_with_models_get_tabs():
-    # caption, vqa: mmzoo-classic-vl; text2image: mmzoo-diffusers; avmatch has no model yet
-    assert tab_ids(build_app()) == ["retrieve", "caption", "vqa", "ocr", "tts", "text2image"]
+    # caption, vqa: mmzoo-classic-vl; text2image: mmzoo-diffusers; avmatch: mmzoo-davenet
+    assert tab_ids(build_app()) == ["retrieve", "caption", "vqa", "ocr", "tts", "text2image", "avmatch"]
 
 
 def test_tabs_follow_the_fixed_order(register_plugin):
@@ -51,7 +51,8 @@ ENDPOINTS = {
     "/tts": ("tts", ["text", "voice", "speed", "rate", "pitch", "model"]),
     "/text2image": ("text2image", ["prompt", "image", "mask", "seed", "num_images", "negative_prompt", "steps",
                                    "guidance_scale", "strength", "scheduler", "rerank_with", "model"]),
-    "/avmatch": ("avmatch", ["audio", "images", "model"]),
+    "/avmatch": ("avmatch", ["audio", "images", "k", "model"]),
+    "/avmatch_image": ("avmatch", ["image", "audios", "k", "model"]),
 }
 
 
@@ -160,9 +161,9 @@ def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
         black, white = tmp_path / "black.png", tmp_path / "white.png"
         Image.new("RGB", (32, 32), "black").save(black)
         Image.new("RGB", (32, 32), "white").save(white)
-        matches, heat = client.predict(audio=handle_file(str(loud)), images=[handle_file(str(black)),
-                                       handle_file(str(white))], model="avmatch/loudness", api_name="/avmatch")
-        assert matches[0]["image"].endswith("white.png") and heat.endswith(".png")
+        matches, note, heat, signal, _ = client.predict(audio=handle_file(str(loud)), images=[
+            handle_file(str(black)), handle_file(str(white))], model="avmatch/loudness", api_name="/avmatch")
+        assert matches[0]["image"].endswith("white.png") and heat.endswith(".png") and signal.endswith(".png")
         edited, details = client.predict(prompt="a blue picture", image={"background": handle_file(str(black)),
                                          "layers": [], "composite": None}, model="text2image/colour",
                                          api_name="/text2image")
@@ -235,7 +236,7 @@ class TaskPlugin:
 def test_plugin_tasks_get_tabs_after_the_core_and_a_broken_tab_stays_contained(register_plugin, ocr_image):
     register_plugin(TaskPlugin(), "echo-plugin")
     blocks = build_app()
-    assert tab_ids(blocks) == ["retrieve", "caption", "vqa", "ocr", "tts", "text2image", "echo", "broken"]
+    assert tab_ids(blocks) == ["retrieve", "caption", "vqa", "ocr", "tts", "text2image", "avmatch", "echo", "broken"]
     assert mmzoo.run("echo", "ab", times=3) == "ababab"
     with running_app() as url:
         client = Client(url, verbose=False, analytics_enabled=False)

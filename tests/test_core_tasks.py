@@ -70,10 +70,12 @@ def test_text2image_generate_edit_inpaint(tmp_path):
 def test_avmatch_ranks_images_for_audio_with_a_matchmap(tmp_path):
     loud = write_tone(tmp_path / "loud.wav", 0.9)
     dark, bright = Image.new("RGB", (32, 32), "black"), Image.new("RGB", (32, 32), "white")
-    result = mmzoo.run("avmatch", audio=loud, images=[dark, bright])
+    result = mmzoo.run("avmatch", audio=loud, images=[dark, bright], model="avmatch/loudness")
     assert result.hits[0].index == 1 and result.matchmap.ndim == 3
     assert result.to_dict()["matchmap_shape"] == list(result.matchmap.shape)
     quiet = write_tone(tmp_path / "quiet.wav", 0.01)
-    by_image = mmzoo.run("avmatch", image=bright, audios=[quiet, loud], with_matchmap=False)
+    by_image = mmzoo.run("avmatch", image=bright, audios=[quiet, loud], with_matchmap=False, model="avmatch/loudness")
     assert by_image.hits[0].item == str(loud) and by_image.matchmap is None
     assert np.isfinite([h.score for h in by_image.hits]).all()
+    with pytest.raises(mmzoo.InvalidInput, match="silent"):
+        mmzoo.run("avmatch", audio=write_tone(tmp_path / "hush.wav", 0.001), images=[dark], model="avmatch/loudness")

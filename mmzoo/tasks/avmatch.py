@@ -65,6 +65,11 @@ class AVMatchModel(Model):
         """Seconds of audio per matchmap frame (None: no matchmap)."""
         return None
 
+    def check_query_audio(self, audio: Audio) -> None:
+        """Refuse a query no match would mean anything for (:class:`InvalidInput`): silence here; a
+        spoken-caption model also refuses audio without speech."""
+        check_speech(audio)
+
     def score_floor(self) -> float | None:
         """The similarity real matches reach (e.g. a low percentile on validation data); a best match
         below it is reported as not confident. None: unknown."""
@@ -101,18 +106,6 @@ def check_speech(audio: Audio) -> None:
                            "record or upload a spoken caption")
 
 
-def heatmap_overlay(image: PILImage.Image, matchmap: np.ndarray) -> PILImage.Image:
-    """The image with the time-pooled matchmap laid over it in red."""
-    import numpy as np
-    from PIL import Image
-
-    heat = matchmap.max(axis=0)
-    heat = (heat - heat.min()) / max(float(np.ptp(heat)), 1e-6)
-    mask = Image.fromarray((heat * 255).astype(np.uint8)).resize(image.size, Image.Resampling.BILINEAR)
-    red = Image.new("RGB", image.size, (255, 0, 0))
-    return Image.composite(red, image.convert("RGB"), mask.point(lambda v: int(v * 0.6)))
-
-
 class AVMatchTask(Task):
     id = "avmatch"
     title = "Audio ↔ image"
@@ -135,7 +128,7 @@ class AVMatchTask(Task):
         check_query_and_gallery({"audio": audio, "image": image}, {"images": images, "audios": audios}, k)
         if audio is not None:
             query_audio = load_audio(audio)
-            check_speech(query_audio)
+            model.check_query_audio(query_audio)
             query, label = model.embed_audio([query_audio]), source_label(audio) or "audio"
         else:
             query_image = load_image(image)

@@ -35,12 +35,24 @@ def frames_at(matchmap: np.ndarray, seconds: float, frame_seconds: float, window
     return matchmap[max(0, centre - half):centre + half + 1]
 
 
+def heatmap_overlay(image: PILImage.Image, matchmap: np.ndarray) -> PILImage.Image:
+    """The image with the time-pooled matchmap laid over it in red."""
+    import numpy as np
+    from PIL import Image
+
+    from ..eval.localisation import pooled_heatmap
+
+    heat = pooled_heatmap(matchmap)
+    heat = (heat - heat.min()) / max(float(np.ptp(heat)), 1e-6)
+    mask = Image.fromarray((heat * 255).astype(np.uint8)).resize(image.size, Image.Resampling.BILINEAR)
+    red = Image.new("RGB", image.size, (255, 0, 0))
+    return Image.composite(red, image.convert("RGB"), mask.point(lambda v: int(v * 0.6)))
+
+
 def heatmap_at(image: PILImage.Image, matchmap: np.ndarray, frame_seconds: float | None,
                seconds: float | None) -> PILImage.Image:
     """The heatmap over ``image``: pooled over the whole caption (``seconds`` None) or around one moment."""
     from PIL import Image
-
-    from .avmatch import heatmap_overlay
 
     if min(image.size) < DISPLAY:
         scale = DISPLAY / min(image.size)

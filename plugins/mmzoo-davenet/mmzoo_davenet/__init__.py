@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import mmzoo
 
-NEEDS = ("torch", "torchaudio", "safetensors")
+NEEDS = ("torch", "torchaudio", "safetensors", "silero_vad", "onnxruntime")
 
 
 @mmzoo.hookimpl

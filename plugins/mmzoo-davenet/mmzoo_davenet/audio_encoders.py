@@ -6,7 +6,11 @@
   1-D blocks (kernel 9), each stage halving the frame rate.
 - :class:`SoundNet` (Aytar et al., 2016): eight 1-D convolutions on the raw waveform; the first
   seven give the features, the eighth predicts object and scene class distributions (the heads a
-  frozen vision network teaches).
+  frozen vision network teaches). Kernels, strides, paddings and pools are the original's
+  (cvondrick/soundnet), with two changes for spoken captions of a few seconds (the original ran on
+  20 s clips at 22.05 kHz): pools round up and conv8 is padded, so a one-second caption still
+  gives a frame. Its published weights are torch7 files (the original) or unlicensed conversions,
+  so none is loaded here.
 
 Widths are arguments (the papers' are the defaults) so that small versions train on a CPU.
 Every encoder has ``downsample`` (input samples or frames per output frame) and ``dim``.

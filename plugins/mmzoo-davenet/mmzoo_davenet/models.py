@@ -16,6 +16,7 @@ from mmzoo.tasks.avmatch import AVMatchModel
 
 from .frontend import HOP, SAMPLE_RATE, log_mel, padded_batch
 from .matcher import CALIBRATION, Matcher
+from .speech import check_spoken
 
 SHIPPED = Path(__file__).parent / "weights" / "shapes-davenet"
 CHUNK = 64  # audios scored against all images at once (bounds the (images, audios, regions, frames) maps)
@@ -48,12 +49,14 @@ class DAVEnetMatcher(AVMatchModel):
 
     @torch.inference_mode()
     def embed_audio(self, audios: list[Audio]) -> list[np.ndarray]:
-        """Each audio's (frames, dim) unit vectors."""
+        """Each audio's (frames, dim) unit vectors. One audio at a time: in a padded batch the last
+        frames of the shorter ones would see the padding, and a gallery's ranks would depend on
+        what else is in it."""
         out: list[np.ndarray] = []
-        for start in range(0, len(audios), CHUNK):
-            inputs, lengths = audio_inputs(audios[start:start + CHUNK], self.net.config.waveform)
+        for audio in audios:
+            inputs, lengths = audio_inputs([audio], self.net.config.waveform)
             frames, frame_lengths = self.net.audio_frames(inputs.to(self.device), lengths)
-            out += [f[:, :n].T.float().cpu().numpy() for f, n in zip(frames, frame_lengths.tolist())]
+            out.append(frames[0, :, :int(frame_lengths[0])].T.float().cpu().numpy())
         return out
 
     @torch.inference_mode()
@@ -84,6 +87,11 @@ class DAVEnetMatcher(AVMatchModel):
     def frame_seconds(self) -> float:
         step = self.net.downsample * (1 if self.net.config.waveform else HOP)
         return step / SAMPLE_RATE
+
+    def check_query_audio(self, audio: Audio) -> None:
+        """Silence, then anything without speech (Silero VAD), is refused."""
+        super().check_query_audio(audio)
+        check_spoken(audio)
 
     def score_floor(self) -> float | None:
         return self.floor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from PIL import Image
 
 import mmzoo
 from mmzoo.errors import InvalidInput, WeightsUnavailable
-from mmzoo.testing import mmzoo_cli
+from mmzoo.testing import asset, mmzoo_cli
 from mmzoo_davenet.matcher import CALIBRATION, Matcher, MatcherConfig
 
 MODEL = "avmatch/shapes-davenet"
@@ -36,14 +37,10 @@ def tiny(tmp_path_factory):
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     folder = tmp_path_factory.mktemp("media")
-    rng = np.random.default_rng(0)
+    wavs = sorted(str(p) for p in asset("avmatch").glob("*.wav"))  # real spoken captions (espeak-ng)
     t = np.arange(16000 * 2) / 16000
-    wavs = []
-    for n, f0 in enumerate((180, 240, 300)):
-        voiced = 0.3 * np.sin(2 * np.pi * f0 * t) * (np.sin(2 * np.pi * 3 * t) > 0) + 0.01 * rng.standard_normal(len(t))
-        path = folder / f"speech{n}.wav"
-        soundfile.write(path, voiced.astype(np.float32), 16000)
-        wavs.append(str(path))
+    tone = folder / "tone.wav"
+    soundfile.write(tone, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
     images = []
     for n, colour in enumerate(((220, 30, 30), (30, 160, 50), (40, 60, 200), (240, 200, 30))):
         path = folder / f"image{n}.png"
@@ -53,7 +50,7 @@ def media(tmp_path_factory):
         images.append(str(path))
     silent = folder / "silent.wav"
     soundfile.write(silent, np.zeros(16000, dtype=np.float32), 16000)
-    return {"wavs": wavs, "images": images, "silent": str(silent)}
+    return {"wavs": wavs, "images": images, "silent": str(silent), "tone": str(tone)}
 
 
 def test_regions_and_frames_are_unit_vectors_at_the_encoders_rates():
@@ -108,6 +105,10 @@ def test_silence_is_refused_and_a_weak_best_match_is_not_confident(tiny, media, 
     model = mmzoo.load(MODEL, weights=tiny)
     with pytest.raises(InvalidInput, match="silent"):
         mmzoo.run("avmatch", audio=media["silent"], images=media["images"], model=model)
+    with pytest.raises(InvalidInput, match="no speech found"):  # loud, but a tone: no heatmap for it
+        mmzoo.run("avmatch", audio=media["tone"], images=media["images"], model=model)
+    back = mmzoo.run("avmatch", image=media["images"][0], audios=[media["tone"], *media["wavs"]], model=model)
+    assert len(back.hits) == 4  # the gallery is not a query: any sound may be ranked
     strict = mmzoo.load(MODEL, weights=tiny_checkpoint(tmp_path / "strict", floor=2.0))  # cosines never reach 2
     result = mmzoo.run("avmatch", audio=media["wavs"][0], images=media["images"], model=strict)
     assert strict.score_floor() == 2.0 and not result.confident and result.to_dict()["confident"] is False
@@ -126,3 +127,19 @@ def test_cli_runs_both_directions_as_json(tiny, media):
                      "--weights", str(tiny))
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["hits"]) == 3
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+@pytest.mark.parametrize("voices", ["heard", "unheard"])
+def test_eval_reports_recall_both_ways_and_localisation_on_shapes(tiny, shapes_world, monkeypatch, voices):
+    from mmzoo.data.specs import DataSpec
+    from mmzoo.evaluate import evaluate
+
+    root = shapes_world(n=60, seed=2, audio=True)
+    monkeypatch.setattr(DataSpec, "shapes_root", lambda self: root)
+    report = evaluate("avmatch", model=MODEL, weights=tiny, data=f"shapes:test?voices={voices}", progress=False)
+    assert report.samples == 5 * 6  # six test scenes, five spoken captions each
+    for key in ("audio->image_R@1", "audio->image_R@10", "image->audio_R@10", "loc_hit_single", "loc_hit_multi"):
+        assert key in report.metrics
+    assert report.metrics["audio->image_R@10"] == 1.0  # ten or more of six images: every caption finds its own
+    assert any("localisation" in note for note in report.notes)

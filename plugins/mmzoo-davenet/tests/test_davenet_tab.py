@@ -44,14 +44,17 @@ def test_an_image_finds_its_spoken_caption_playable(app_url):
     assert players[0]["visible"] and Path(players[0]["value"]).suffix == ".wav"
 
 
-def test_silence_gets_a_message_and_the_app_stays_up(app_url, tmp_path):
+def test_silence_and_non_speech_get_a_message_and_the_app_stays_up(app_url, tmp_path):
     from gradio_client import Client, handle_file
 
-    silent = tmp_path / "silent.wav"
+    silent, tone = tmp_path / "silent.wav", tmp_path / "tone.wav"
     soundfile.write(silent, np.zeros(16000, dtype=np.float32), 16000)
+    soundfile.write(tone, (0.5 * np.sin(2 * np.pi * 440 * np.arange(32000) / 16000)).astype(np.float32), 16000)
     client = Client(app_url, verbose=False, analytics_enabled=False)
     with pytest.raises(Exception, match="silent"):
         client.predict(audio=handle_file(str(silent)), images=None, k=3, api_name="/avmatch")
+    with pytest.raises(Exception, match="no speech found"):
+        client.predict(audio=handle_file(str(tone)), images=None, k=3, api_name="/avmatch")
     ranked, *_ = client.predict(audio=handle_file(str(CAPTION)), images=None, k=1, api_name="/avmatch")
     assert len(ranked) == 1
 
