@@ -31,7 +31,7 @@ from mmzoo.train import Recipe, fit, loop_options, read_config, read_weights, sa
 from mmzoo.train import TrainConfig as BaseConfig
 
 from .audio_encoders import SoundNet, output_lengths
-from .train import audio_features, batch_inputs
+from .train import audio_features, batch_inputs, run_options
 
 TEACHER_SIZE = 224
 CLASSES = 1000  # ImageNet
@@ -131,11 +131,7 @@ def load_soundnet_features(folder: str | Path, into: SoundNet) -> None:
 
 
 @click.command("soundnet", context_settings={"show_default": True})
-@click.option("--data", default="shapes", help="'shapes' (or 'shapes?n=N&seed=S'), or a Places-style spoken-captions JSON.")
-@click.option("--val-data", help="Validation data (default: the val split of the Shapes world).")
-@click.option("--images", type=click.Path(file_okay=False), help="Folder the dataset's paths are relative to.")
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Run folder: epoch-N/, best/, last/, history.json; an existing run resumes.")
+@run_options
 @click.option("--scale", type=float, default=0.25, help="SoundNet's channel widths times this.")
 @click.option("--teacher-temperature", type=float, default=1.0)
 @loop_options(TrainConfig, scheduler=True, amp=True)

@@ -214,15 +214,25 @@ def train_matcher(train: Sequence[SpokenCaption], val: Sequence[SpokenCaption], 
     return model.eval(), history
 
 
-# -- the command -----------------------------------------------------------------------------------
+# -- the commands ----------------------------------------------------------------------------------
+
+
+def run_options(command):
+    """--data, --val-data, --images and --out: what both recipes (avmatch, soundnet) read and write."""
+    for option in reversed([
+        click.option("--data", default="shapes",
+                     help="'shapes' (or 'shapes?n=N&seed=S'), or a Places-style spoken-captions JSON."),
+        click.option("--val-data", help="Validation data (default: the val split of the Shapes world)."),
+        click.option("--images", type=click.Path(file_okay=False), help="Folder the dataset's paths are relative to."),
+        click.option("--out", required=True, type=click.Path(file_okay=False),
+                     help="Run folder: epoch-N/, best/, last/, history.json; an existing run resumes."),
+    ]):
+        command = option(command)
+    return command
 
 
 @click.command("avmatch", context_settings={"show_default": True})
-@click.option("--data", default="shapes", help="'shapes' (or 'shapes?n=N&seed=S'), or a Places-style spoken-captions JSON.")
-@click.option("--val-data", help="Validation data (default: the val split of the Shapes world).")
-@click.option("--images", type=click.Path(file_okay=False), help="Folder the dataset's paths are relative to.")
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Run folder: epoch-N/, best/, last/, history.json; an existing run resumes.")
+@run_options
 @click.option("--audio-encoder", type=click.Choice(AUDIO_ENCODERS), default="davenet")
 @click.option("--audio-widths", default="64,128,128,256,256",
               help="DAVEnet: five conv widths; ResDAVEnet: the stem and four stages.")
