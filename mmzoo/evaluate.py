@@ -112,7 +112,28 @@ def eval_caption(model: Any, spec: DataSpec, limit: int | None, batch: int, prog
     scores = caption_scores([i.captions for i in items], candidates)
     notes = [f"{m} unavailable: {why}" for m, why in scores.unavailable.items()]
     notes.append("COCO caption evaluation: PTB tokenisation; CIDEr-D as in coco-caption")
-    return scores.corpus, len(items), notes
+    metrics = dict(scores.corpus)
+    if spec.is_shapes:
+        from .eval.binding import binding_scores
+
+        scene_of = _shapes_scenes(spec)
+        cases = [(c, scene) for i, c in zip(items, candidates) if len((scene := scene_of(i.image)).objects) > 1]
+        binding = binding_scores(cases)
+        metrics.update(binding.to_dict())
+        notes.append(f"binding: of the {binding.checked} (colour, shape) mentions in the captions of {binding.captions} "
+                     "multi-object scenes whose shape is in the scene, the share with that shape's colour"
+                     + (f"; e.g. wrong: {binding.wrong_captions[0]!r}" if binding.wrong_captions else ""))
+    return metrics, len(items), notes
+
+
+def _shapes_scenes(spec: DataSpec) -> Callable[[Path], Any]:
+    """Image path of the spec's Shapes world -> its scene (rebuilt from the world's seed)."""
+    import json
+
+    from .data.shapes import example
+
+    meta = json.loads((spec.shapes_root() / "meta.json").read_text())
+    return lambda image: example(meta["seed"], int(Path(image).stem) - 1, meta["image_size"]).scene
 
 
 def eval_vqa(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
@@ -185,17 +206,13 @@ def eval_avmatch(model: Any, spec: DataSpec, limit: int | None, batch: int, prog
 
 
 def _shapes_localisation(model: Any, spec: DataSpec, items: Sequence[Any], progress: bool):
-    import json
-
-    from .data.shapes import example
     from .eval.localisation import named_objects, pooled_heatmap, score_localisation
 
-    root = spec.shapes_root()
-    meta = json.loads((root / "meta.json").read_text())
+    scene_of = _shapes_scenes(spec)
     cases = []
     for chunk in _batches(items, 1, progress, "matchmaps"):
         item = chunk[0]
-        scene = example(meta["seed"], int(item.image.stem) - 1, meta["image_size"]).scene
+        scene = scene_of(item.image)
         if len(scene.objects) > 1 and len(named_objects(item.transcript, scene)) != 1:
             continue  # scored only when the caption names one object: skip its matchmap
         heat = pooled_heatmap(model.matchmap(load_audio(item.audio), load_image(item.image)))

@@ -68,10 +68,12 @@ def test_eval_every_other_task_with_doubles(mmzoo_home, register_plugin):
     caption = evaluate("caption", "caption/colour", SMALL, progress=False)
     assert {"BLEU-4", "METEOR", "ROUGE_L", "CIDEr-D"} <= set(caption.metrics)
     assert any("SPICE unavailable" in note for note in caption.notes)
+    assert {"binding", "binding_mentions", "wrong_shape_rate"} <= set(caption.metrics)  # Shapes: colours bound to shapes
+    assert any(note.startswith("binding:") for note in caption.notes)
     vqa = evaluate("vqa", "vqa/colour", SMALL, progress=False, limit=12)
     assert vqa.samples == 12 and 0 <= vqa.metrics["accuracy"] <= 1
     avmatch = evaluate("avmatch", "avmatch/loudness", SMALL, progress=False)
-    assert "audio->image_R@1" in avmatch.metrics
+    assert "audio->image_R@1" in avmatch.metrics and "loc_hit_single" in avmatch.metrics
     assert "CER" not in caption.table() and "BLEU-4" in caption.table()
 
 

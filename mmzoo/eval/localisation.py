@@ -10,15 +10,12 @@ red cross"); captions naming several objects or none ("two blue shapes, one pink
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from ..data.shapes import COLOURS, SHAPES, Obj, Scene, radius
-
-_MENTION = re.compile(rf"\b({'|'.join(COLOURS)}) (?:(?:small|large) )?({'|'.join(SHAPES)})\b")
+from ..data.shapes import Obj, Scene, mentions, radius
 
 
 def pooled_heatmap(matchmap: np.ndarray) -> np.ndarray:
@@ -32,7 +29,7 @@ def pooled_heatmap(matchmap: np.ndarray) -> np.ndarray:
 def named_objects(caption: str, scene: Scene) -> list[Obj]:
     """The scene's objects the caption names by colour and shape (each pair is unique in a scene)."""
     by_pair = {(o.colour, o.shape): o for o in scene.objects}
-    named = dict.fromkeys(by_pair[m] for m in map(tuple, _MENTION.findall(caption.lower())) if m in by_pair)
+    named = dict.fromkeys(by_pair[m] for m in mentions(caption) if m in by_pair)
     return list(named)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from ..tokens import tokenize
 from .examples import Example, example
 from .formats import JSON_INDENT, SPLITS, VERSION, image_id
-from .language import NUMBER_WORDS, Template, captions
+from .language import NUMBER_WORDS, Template, captions, mentions
 from .pages import FONT_DIR, FONTS, MAX_TEXT_WIDTH, PUNCTUATION, WORDS, check_fonts, ocr_page, random_text, render_page
 from .rendering import SUPERSAMPLE, render
 from .scenes import COLOURS, HELD_OUT_PAIRS, RADIUS, SHAPES, SIZES, Background, Obj, Scene, radius, random_scene
@@ -39,7 +39,7 @@ __all__ = [
     "Obj", "Background", "Scene", "random_scene", "radius", "SHAPES", "COLOURS", "SIZES", "RADIUS",
     "HELD_OUT_PAIRS",
     "render", "SUPERSAMPLE",
-    "captions", "Template", "NUMBER_WORDS", "tokenize",
+    "captions", "mentions", "Template", "NUMBER_WORDS", "tokenize",
     "QA", "questions",
     "Speech", "synthesise", "espeak_program", "SAMPLE_RATE", "VOICES", "UNHEARD_VOICES", "TRAINING_FAMILIES",
     "HELD_OUT_FAMILY", "draw_speech", "UNHEARD", "UNHEARD_SPLITS",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Sequence
 
+import re
+
 import numpy as np
 
 from ...errors import InvalidInput
-from .scenes import Obj, Scene
+from .scenes import COLOURS, SHAPES, Obj, Scene
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five")
 
@@ -62,6 +64,17 @@ def _region(obj: Obj, size: int) -> str:
     if v:
         return f"at the {v} of the image"
     return "in the middle of the image"
+
+
+def mentions(caption: str) -> list[tuple[str, str]]:
+    """The (colour, shape) pairs a caption names, in order: "a red circle", "a large red circle", "a
+    small square colored orange" (the phrasings of this module; "two red shapes" names no shape)."""
+    colours, shapes, sizes = "|".join(COLOURS), "|".join(SHAPES), "small|large|big"
+    before = rf"\b({colours}) (?:(?:{sizes}) )?({shapes})\b"
+    after = rf"\b({shapes}) colou?red ({colours})\b"
+    found = [(m.start(), m.group(1), m.group(2)) for m in re.finditer(before, caption.lower())]
+    found += [(m.start(), m.group(2), m.group(1)) for m in re.finditer(after, caption.lower())]
+    return [(colour, shape) for _, colour, shape in sorted(found)]
 
 
 def captions(scene: Scene, rng: np.random.Generator, n: int = 5) -> list[str]:
