@@ -152,29 +152,27 @@ def eval_vqa(model: Any, spec: DataSpec, limit: int | None, batch: int, progress
     return metrics, len(items), ["VQA accuracy: min(1, matching humans / 3), averaged over the 10 leave-one-out subsets"]
 
 
-def _embed_all(embed: Callable[[list[Any]], Any], items: Sequence[Any], batch: int, progress: bool, what: str):
-    import numpy as np
-
-    return np.concatenate([embed(list(chunk)) for chunk in _batches(items, batch, progress, what)])
-
-
 def eval_retrieve(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
-    from .eval.retrieval import retrieval_scores
+    from .eval.retrieval import recall_scores
+    from .tasks.base import join_embeddings
 
     items = _limited(caption_items(spec), limit, "captioned images", spec.text)
     # The standard protocol (VSE++, SCAN): 5 captions per image (a few COCO images have 6 or 7).
     texts = [c for item in items for c in item.captions[:5]]
     owner = [i for i, item in enumerate(items) for _ in item.captions[:5]]
-    images = _embed_all(lambda c: model.embed_images([load_image(i.image) for i in c]), items, batch, progress, "images")
-    captions = _embed_all(model.embed_texts, texts, batch, progress, "texts")
+    images = join_embeddings([model.embed_images([load_image(i.image) for i in chunk])
+                              for chunk in _batches(items, batch, progress, "images")])
+    captions = join_embeddings([model.embed_texts(list(chunk)) for chunk in _batches(texts, batch, progress, "texts")])
     notes = [f"{len(items)} images, {len(texts)} captions; image->text is a hit if any of the image's captions "
              f"is in the top k; chance R@1 = {1 / len(items):.4f} (text->image)"]
-    return retrieval_scores(images, captions, owner), len(items), notes
+    if not getattr(model, "single_vector", True):
+        notes.append("similarity: the model's own (words x image regions), not a dot product of two vectors")
+    return recall_scores(model.similarity(captions, images).T, owner), len(items), notes
 
 
 def eval_avmatch(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):
     from .eval.retrieval import recall_scores
-    from .tasks.avmatch import join_embeddings
+    from .tasks.base import join_embeddings
 
     items = _limited(spoken_items(spec), limit, "spoken captions", spec.text)
     if not items[0].audio.is_file():

@@ -253,6 +253,20 @@ class GalleryIndex:
         scores, rows = index.search(vector[None], min(k, len(self)), params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
+    def search_by(self, score: Callable[[np.ndarray], np.ndarray], k: int = 5) -> list[tuple[int, float]]:
+        """The ``k`` best rows by ``score(embeddings)``, one score per row (exact; for multi-vector
+        models, whose similarity is not a dot product with one query vector)."""
+        import numpy as np
+
+        from .eval.retrieval import top_k
+
+        if k < 1:
+            raise InvalidInput(f"k must be at least 1, got {k}")
+        if len(self) == 0:
+            return []
+        scores = np.asarray(score(self.embeddings), dtype=np.float32).reshape(-1)
+        return [(int(i), float(scores[i])) for i in top_k(scores, k)]
+
     def _faiss_index(self, k: int) -> tuple[Any, Any]:
         faiss = import_faiss()
         with self._faiss_lock:
@@ -409,6 +423,9 @@ class _Builder:
         return model
 
     def _kind(self, approximate: bool | str | None) -> str | None:
+        if approximate not in (None, False) and not getattr(self.model, "single_vector", True):
+            raise InvalidInput(f"model {model_key(self.model)} compares words with image regions (no single vector "
+                               "per image): its index is searched exactly; build it without --approximate")
         if approximate is None:
             previous = self.old.approximate if self.old else None
             return previous.get("requested", previous["kind"]) if previous else None
@@ -515,7 +532,8 @@ class _Builder:
         elif vectors.shape[1] != self.dim:
             raise InvalidInput(f"{model_key(self.model)} now embeds into {vectors.shape[1]} dimensions, the index "
                                f"holds {self.dim}: start over with --rebuild")
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        if getattr(self.model, "single_vector", True):  # a multi-vector row is the model's own: kept as it is
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         self.changes.embedded += len(images)
         return list(zip(readable, vectors))
 

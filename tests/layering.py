@@ -19,7 +19,7 @@ LAYERS = (
     ("plugins", "hookspecs", "registry", "tasks.builtin"),
     ("tasks",),
     ("index",),
-    ("media", "plots", "eval", "data", "train", "devices", "pretrained", "image_grids", "weights", "espeak"),
+    ("media", "plots", "eval", "data", "train", "devices", "pretrained", "image_grids", "weights", "espeak", "matchmap"),
     ("errors", "_version"),
 )
 

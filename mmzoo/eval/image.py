@@ -82,16 +82,24 @@ def clip_score(model: Embedder, images: Sequence[Any], texts: Sequence[str],
     """CLIPScore of each (image, text) pair with the given retrieval model."""
     if len(images) != len(texts):
         raise InvalidInput(f"{len(images)} images but {len(texts)} texts")
+    cosine = paired_similarity(model, images, texts)
+    return [float(weight * max(c, 0.0)) for c in cosine]
+
+
+def paired_similarity(model: Embedder, images: Sequence[Any], texts: Sequence[str]) -> np.ndarray:
+    """The similarity of each image with its text: the cosine of their embeddings, or the model's own
+    pooled similarity for a multi-vector model (words x regions)."""
     image_vectors = model.embed_images([load_image(i) for i in images])
     text_vectors = model.embed_texts(list(texts))
-    cosine = np.sum(image_vectors * text_vectors, axis=1)
-    return [float(weight * max(c, 0.0)) for c in cosine]
+    if getattr(model, "single_vector", True):
+        return np.sum(np.asarray(image_vectors) * np.asarray(text_vectors), axis=1)
+    return np.diagonal(np.asarray(model.similarity(text_vectors, image_vectors)))
 
 
 def manipulation_precision(model: Embedder, original: Any, edited: Any, text: str) -> float:
     """MP = (1 - L1(original, edited)) * cos(edited, text)."""
     diff = l1(original, edited)
-    similarity = float(np.dot(model.embed_images([load_image(edited)])[0], model.embed_texts([text])[0]))
+    similarity = float(paired_similarity(model, [edited], [text])[0])
     return (1.0 - diff) * similarity
 
 

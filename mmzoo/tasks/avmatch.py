@@ -76,20 +76,6 @@ class AVMatchModel(Model):
         return None
 
 
-def join_embeddings(parts: Sequence[Any]) -> Any:
-    """Chunks of ``embed_*`` outputs as one: arrays concatenated, lists chained."""
-    import numpy as np
-
-    if all(isinstance(p, list) for p in parts):
-        return [item for p in parts for item in p]
-    return np.concatenate([np.asarray(p) for p in parts])
-
-
-def pick(embeddings: Any, index: int) -> Any:
-    """Item ``index`` of an ``embed_*`` output, as a one-item output of the same kind."""
-    return [embeddings[index]] if isinstance(embeddings, list) else embeddings[index:index + 1]
-
-
 SILENCE_DBFS = -45.0  # a query whose loudest 25 ms stays below this holds no speech
 
 

@@ -203,3 +203,12 @@ def to_jsonable(value: Any) -> Any:
     if hasattr(value, "size") and hasattr(value, "mode"):  # PIL image
         return {"image": {"size": list(value.size), "mode": value.mode}}
     return value
+
+
+def join_embeddings(parts: Sequence[Any]) -> Any:
+    """Chunks of ``embed_*`` outputs as one: arrays concatenated, lists chained."""
+    import numpy as np
+
+    if all(isinstance(p, list) for p in parts):
+        return [item for p in parts for item in p]
+    return np.concatenate([np.asarray(p) for p in parts])

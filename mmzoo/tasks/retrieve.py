@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from ..errors import InvalidInput
 from ..media import check_text, load_image
-from .base import Input, Model, Task, source_label
+from .base import Input, Model, Task, join_embeddings, source_label
 
 if TYPE_CHECKING:
     import numpy as np
@@ -80,6 +80,9 @@ class Gallery(Protocol):
     def search(self, query: np.ndarray, k: int = 5, *, approximate: bool | None = None) -> list[tuple[int, float]]:
         """The ``k`` rows most similar to a unit ``query``: ``[(row, cosine), ...]``, best first."""
 
+    def search_by(self, score: Callable[[np.ndarray], np.ndarray], k: int = 5) -> list[tuple[int, float]]:
+        """The ``k`` best rows by ``score(embeddings) -> one score per row`` (exact; multi-vector models)."""
+
     def path(self, row: int) -> Path:
         """The image file of a row."""
 
@@ -88,7 +91,17 @@ class Gallery(Protocol):
 
 
 class RetrievalModel(Model):
-    """Interface of dual encoders: texts and images into one L2-normalised space."""
+    """Interface of dual encoders: texts and images into one space, scored by :meth:`similarity`.
+
+    A *single-vector* model (the default) embeds each item as one L2-normalised row of an (N, D)
+    array, and its similarity is their dot product (FAISS indexes apply). A multi-vector model (e.g.
+    words x image regions) sets ``single_vector = False``: ``embed_images`` still returns an (N, D)
+    array (its regions flattened, so an index can store it), ``embed_texts`` may return a list with
+    one entry per text, and :meth:`similarity` pools them its own way; searches are then exact.
+    """
+
+    #: One unit vector per item, compared by dot product (False: the model's own :meth:`similarity`).
+    single_vector: bool = True
 
     #: Prompt templates for zero-shot labels: format strings with one ``{}`` or callables
     #: ``label -> prompt`` (open_clip's ImageNet templates are either).
@@ -104,13 +117,27 @@ class RetrievalModel(Model):
         """(N, D) float32, rows of unit length."""
         raise NotImplementedError
 
+    def similarity(self, text_embeddings: Any, image_embeddings: Any) -> np.ndarray:
+        """(texts, images) similarities of ``embed_texts`` and ``embed_images`` outputs (higher: better)."""
+        import numpy as np
 
-def rank(query: np.ndarray, gallery: np.ndarray, k: int, items: Sequence[str | None]) -> list[Hit]:
-    """The ``k`` gallery rows most similar to ``query`` (dot product), best first."""
+        return np.asarray(text_embeddings) @ np.asarray(image_embeddings).T
+
+
+def rank(scores: np.ndarray, k: int, items: Sequence[str | None]) -> list[Hit]:
+    """The ``k`` best of a gallery's ``scores`` (one per item), best first."""
     from ..eval.retrieval import top_k
 
-    scores = gallery @ query
     return [Hit(int(i), float(scores[i]), items[i]) for i in top_k(scores, k)]
+
+
+def query_scores(model: RetrievalModel, query: Any, gallery: Any, query_is_text: bool) -> np.ndarray:
+    """The similarity of one embedded query (a one-item ``embed_*`` output) to every gallery item."""
+    import numpy as np
+
+    if query_is_text:
+        return np.asarray(model.similarity(query, gallery))[0]
+    return np.asarray(model.similarity(gallery, query))[:, 0]
 
 
 def parse_labels(labels: str | Sequence[str]) -> list[str]:
@@ -141,11 +168,15 @@ def zero_shot(model: RetrievalModel, image: PILImage.Image, labels: Sequence[str
     templates = tuple(getattr(model, "templates", None) or DEFAULT_TEMPLATES)
     scale = float(getattr(model, "logit_scale", None) or DEFAULT_LOGIT_SCALE)
     prompts = [p for label in labels for p in prompts_for(label, templates)]
-    rows = [model.embed_texts(prompts[i:i + PROMPT_BATCH]) for i in range(0, len(prompts), PROMPT_BATCH)]
-    text = np.concatenate(rows).astype(np.float32).reshape(len(labels), len(templates), -1).mean(axis=1)
-    text /= np.maximum(np.linalg.norm(text, axis=1, keepdims=True), 1e-12)
-    vector = np.asarray(model.embed_images([image])[0], dtype=np.float32)
-    cosine = text @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+    rows = join_embeddings([model.embed_texts(prompts[i:i + PROMPT_BATCH]) for i in range(0, len(prompts), PROMPT_BATCH)])
+    if getattr(model, "single_vector", True):
+        text = np.asarray(rows, dtype=np.float32).reshape(len(labels), len(templates), -1).mean(axis=1)
+        text /= np.maximum(np.linalg.norm(text, axis=1, keepdims=True), 1e-12)
+        vector = np.asarray(model.embed_images([image])[0], dtype=np.float32)
+        cosine = text @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+    else:  # no single vector to average: the mean similarity over a label's prompts
+        similarity = np.asarray(model.similarity(rows, model.embed_images([image])), dtype=np.float32)[:, 0]
+        cosine = similarity.reshape(len(labels), len(templates)).mean(axis=1)
     logits = scale * cosine
     probabilities = np.exp(logits - logits.max())
     probabilities /= probabilities.sum()
@@ -203,13 +234,11 @@ class RetrieveTask(Task):
             index.check_model(model)  # before embedding anything
         if text is not None:
             query_text = check_text(text, "query")
-            query, label = model.embed_texts([query_text])[0], query_text
+            query, label = model.embed_texts([query_text]), query_text
         else:
-            query, label = model.embed_images([load_image(image)])[0], source_label(image) or "image"
+            query, label = model.embed_images([load_image(image)]), source_label(image) or "image"
         if gallery == "index":
-            hits = [Hit(row, score, str(index.path(row))) for row, score in
-                    index.search(query, k, approximate=approximate)]
-            return RetrievalResult(label, hits)
+            return RetrievalResult(label, self._search_index(model, index, query, text is not None, k, approximate))
         if approximate:
             raise InvalidInput("approximate search needs an index gallery: index=PATH")
         if gallery == "images":
@@ -218,7 +247,19 @@ class RetrieveTask(Task):
         else:
             items = [check_text(t, "gallery text") for t in texts]
             vectors = model.embed_texts(items)
-        return RetrievalResult(label, rank(query, vectors, k, items))
+        return RetrievalResult(label, rank(query_scores(model, query, vectors, text is not None), k, items))
+
+    @staticmethod
+    def _search_index(model: RetrievalModel, index: Gallery, query: Any, query_is_text: bool, k: int,
+                      approximate: bool | None) -> list[Hit]:
+        if getattr(model, "single_vector", True):
+            found = index.search(query[0], k, approximate=approximate)
+        elif approximate:
+            raise InvalidInput(f"{model.spec.id if model.spec else 'this model'} compares words with image regions: "
+                               "it searches an index exactly (approximate=False)")
+        else:
+            found = index.search_by(lambda rows: query_scores(model, query, rows, query_is_text), k)
+        return [Hit(row, score, str(index.path(row))) for row, score in found]
 
     def preferred_model(self, inputs: dict[str, Any]) -> str | None:
         """The model these inputs call for when none is named: an index's own model."""

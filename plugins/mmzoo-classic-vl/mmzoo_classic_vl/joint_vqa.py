@@ -1,6 +1,8 @@
 """Joint-embedding VQA (Antol et al. 2015, "deeper LSTM Q + I"): an image vector (CNN grid -> linear ->
 tanh) and a question vector (2-layer LSTM states -> linear -> tanh), fused by element-wise product,
-classified by an MLP over the most frequent training answers."""
+classified by an MLP over the most frequent training answers. With ``fusion="glimpses"`` the image
+vector is read from question-guided attention glimpses: what each one sees, where, and how well
+its best cell matched, which existence, counting and relation questions need."""
 
 from __future__ import annotations
 
@@ -32,8 +34,12 @@ class JointVQAConfig:
     encoder: str = "cnn"
     cell_dim: int = 128  # a pretrained encoder's cells -> this size by the trained adapter
     # "flatten": the grid as one vector (the paper); "attention": the question weighs the cells (with a
-    # learned position per cell) and their weighted mean is the image vector (stacked-attention style)
+    # learned position per cell) and their weighted mean is the image vector (stacked-attention style);
+    # "glimpses": `glimpses` attention maps, each read out as the attended cell, where it is (the
+    # attended x, y) and how strongly the best cell matched (its top score): what existence, counting
+    # and relation ("is A left of B") questions need
     fusion: str = "flatten"
+    glimpses: int = 2
 
     def __post_init__(self) -> None:
         if is_pretrained(self.encoder):  # a cell's size is the pretrained stage's; it is never trained
@@ -41,8 +47,13 @@ class JointVQAConfig:
             self.freeze_image = True
         elif self.encoder != "cnn":
             pretrained_stage(self.encoder)  # raises ValueError naming the choices
-        if self.fusion not in ("flatten", "attention"):
-            raise ValueError(f"fusion must be 'flatten' or 'attention', got {self.fusion!r}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+        if self.glimpses < 1:
+            raise ValueError(f"glimpses must be at least 1, got {self.glimpses}")
+
+
+FUSIONS = ("flatten", "attention", "glimpses")
 
 
 class JointVQA(nn.Module):
@@ -65,6 +76,8 @@ class JointVQA(nn.Module):
             self.attend_question = nn.Linear(c.joint_dim, c.joint_dim // 2)
             self.attend_score = nn.Linear(c.joint_dim // 2, 1)
             self.image_proj = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(cell_dim, c.joint_dim), nn.Tanh())
+        elif c.fusion == "glimpses":
+            self.glimpse = Glimpses(cell_dim, self.encoder.grid, c.joint_dim, c.glimpses, c.dropout)
         else:
             self.image_proj = nn.Sequential(nn.Flatten(), nn.Dropout(c.dropout),
                                             nn.Linear(cells * cell_dim, c.joint_dim), nn.Tanh())
@@ -95,6 +108,9 @@ class JointVQA(nn.Module):
             features = self.encoder(pixels)
         question = self.encode_question(tokens)
         cells = self.image_norm(features)
+        if self.config.fusion == "glimpses":
+            image = self.glimpse(cells if owner is None else cells[owner], question)
+            return self.classifier(image * question)
         if self.config.fusion == "attention":
             cells = (cells if owner is None else cells[owner]) + self.cell_position
             scores = self.attend_score(torch.tanh(self.attend_cells(cells) + self.attend_question(question)[:, None]))
@@ -122,6 +138,36 @@ class JointVQA(nn.Module):
         if not answers_path.is_file():
             raise WeightsUnavailable(f"answer list {answers_path} is missing")
         return model.eval(), Vocabulary.load(Path(folder) / "vocab.json"), AnswerSet(json.loads(answers_path.read_text()))
+
+
+class Glimpses(nn.Module):
+    """(Q, cells, dim) grids + (Q, question_dim) questions -> (Q, out_dim): ``glimpses`` question-guided
+    attention maps over the cells (each cell with a learned position; bilinear scores), each read out
+    as its weighted cell, its weighted (x, y) and its top score; concatenated, linear, tanh."""
+
+    def __init__(self, dim: int, grid: int, out_dim: int, glimpses: int, dropout: float) -> None:
+        super().__init__()
+        hidden = out_dim // 2
+        axis = torch.linspace(-1, 1, grid)
+        y, x = torch.meshgrid(axis, axis, indexing="ij")
+        self.register_buffer("xy", torch.stack([x.flatten(), y.flatten()], 1), persistent=False)  # (cells, 2)
+        self.position = nn.Parameter(torch.zeros(grid * grid, dim))
+        self.cells = nn.Linear(dim, hidden)
+        self.question = nn.Linear(out_dim, hidden * glimpses)
+        self.out = nn.Sequential(nn.Dropout(dropout), nn.Linear(glimpses * (dim + 3), out_dim), nn.Tanh())
+
+    def forward(self, cells: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+        cells = cells + self.position
+        hidden = self.cells.out_features
+        asked = self.question(question).view(len(question), -1, hidden)  # (Q, glimpses, hidden)
+        # bilinear scores: a cell scores high when it has what the question asks for (a product, which
+        # the additive tanh(W c + W q) form of the attention fusion can only approximate)
+        scores = torch.einsum("qch,qgh->qcg", self.cells(cells), asked) / hidden ** 0.5  # (Q, cells, glimpses)
+        weights = scores.softmax(dim=1)
+        seen = torch.einsum("qcg,qcd->qgd", weights, cells)
+        where = torch.einsum("qcg,ck->qgk", weights, self.xy)
+        best = scores.max(dim=1).values[..., None]
+        return self.out(torch.cat([seen, where, best], dim=2).flatten(1))
 
 
 def pad(sequences: list[list[int]], length: int | None = None) -> torch.Tensor:

@@ -29,7 +29,7 @@ from mmzoo.media import load_image
 from mmzoo.train import Recipe, RunFolder, fit, is_frozen, loop_options, precompute
 from mmzoo.train import TrainConfig as BaseConfig
 
-from .joint_vqa import JointVQA, JointVQAConfig, pad
+from .joint_vqa import FUSIONS, JointVQA, JointVQAConfig, pad
 from .sat import SATConfig, ShowAttendTell
 from .vocab import END, START, AnswerSet, Vocabulary
 
@@ -262,7 +262,7 @@ def common_options(command):
         click.option("--out", required=True, type=click.Path(file_okay=False),
                      help="Run folder: epoch-N/, best/, last/, history.json; an existing run resumes."),
         click.option("--image-size", type=int, default=64),
-        loop_options(TrainConfig),
+        loop_options(TrainConfig, scheduler=True),
         click.option("--min-count", type=int, default=1, help="Words seen fewer times become <unk>."),
     ]):
         command = option(command)
@@ -310,8 +310,9 @@ def caption_command(data, val_data, images, out, image_size, min_count, hidden_d
                    "gives an 8x8 grid of 112-d cells; grids computed once).")
 @click.option("--cell-dim", type=int, default=128,
               help="With a pretrained --encoder: each cell -> this size (layer norm, linear, ReLU; trained).")
-@click.option("--fusion", type=click.Choice(["flatten", "attention"]), default="flatten",
-              help="Image vector: the flattened grid (the paper), or cells weighed by the question.")
+@click.option("--fusion", type=click.Choice(FUSIONS), default="flatten",
+              help="Image vector: the flattened grid (the paper), cells weighed by the question, or two "
+                   "question-guided glimpses, each read out as what it sees, where, and how well it matched.")
 def vqa_command(data, val_data, images, out, image_size, min_count, top_answers, image_encoder, freeze_image,
                 encoder, cell_dim, fusion, **settings):
     """Train a joint-embedding VQA model (CNN x LSTM), scoring VQA accuracy on validation after each epoch.

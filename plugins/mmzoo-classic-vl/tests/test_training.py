@@ -79,10 +79,11 @@ def test_vqa_training_lowers_the_loss_and_resumes(world, tmp_path):
     assert resumed[2]["loss"] < history[0]["loss"]
 
 
-def test_vqa_training_with_question_guided_attention_on_a_frozen_encoder(world, tmp_path):
+@pytest.mark.parametrize("fusion", ["attention", "glimpses"])
+def test_vqa_training_with_question_aware_fusion_on_a_frozen_encoder(world, tmp_path, fusion):
     config = TrainConfig(epochs=2, batch_size=8, lr=2e-3, device="cpu")
     settings = {"hidden_dim": 64, "joint_dim": 128, "encoder": "efficientnet-lite0:blocks5", "image_size": 64,
-                "fusion": "attention"}
+                "fusion": fusion}
     model, _, _, history = train_vqa(questions(world, "train"), questions(world, "val"), config, settings,
                                      out=tmp_path, progress=False)
     assert history[-1]["loss"] < history[0]["loss"]
@@ -109,3 +110,12 @@ def test_mmzoo_train_runs_the_recipe(task, metric, tmp_path, monkeypatch):
     assert (tmp_path / "run" / "epoch-1" / "model.safetensors").is_file()
     bad = CliRunner().invoke(cli, [*args[:-2], "--device", "cpu", "--epochs", "0"])
     assert bad.exit_code == 2 and "epochs" in bad.output
+
+
+def test_bad_vqa_model_settings_are_refused():
+    from mmzoo_classic_vl.joint_vqa import JointVQAConfig
+
+    with pytest.raises(ValueError, match="fusion must be one of flatten, attention, glimpses"):
+        JointVQAConfig(vocab_size=10, num_answers=3, fusion="film")
+    with pytest.raises(ValueError, match="glimpses must be at least 1"):
+        JointVQAConfig(vocab_size=10, num_answers=3, fusion="glimpses", glimpses=0)

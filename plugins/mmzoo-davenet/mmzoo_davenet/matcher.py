@@ -18,10 +18,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmzoo.image_grids import build_encoder, is_pretrained, pretrained_stage
+from mmzoo.matchmap import SIMILARITIES, pairwise_similarity
 from mmzoo.train import read_config, read_weights, save_checkpoint
 
 from .audio_encoders import DAVEnet, ResDAVEnet, SoundNet, output_lengths
-from .matchmap import SIMILARITIES, pairwise_similarity
 
 AUDIO_ENCODERS = ("davenet", "resdavenet", "soundnet")
 CALIBRATION = "calibration.json"  # side file: the score real matches reach (see train.score_floor)

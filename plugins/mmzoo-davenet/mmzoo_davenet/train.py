@@ -24,6 +24,7 @@ from mmzoo.data.readers import SpokenCaption
 from mmzoo.data.specs import parse_data, spoken_items, train_and_val
 from mmzoo.errors import DatasetError, InvalidInput
 from mmzoo.image_grids import to_pixels
+from mmzoo.matchmap import SIMILARITIES
 from mmzoo.media import load_audio, load_image
 from mmzoo.train import Recipe, fit, is_frozen, loop_options, precompute
 from mmzoo.train import TrainConfig as BaseConfig
@@ -31,7 +32,6 @@ from mmzoo.train.losses import NEGATIVES, info_nce, triplet_loss
 
 from .frontend import log_mel, padded_batch
 from .matcher import AUDIO_ENCODERS, CALIBRATION, Matcher, MatcherConfig, build_audio_encoder
-from .matchmap import SIMILARITIES
 
 LOSSES = ("infonce", "triplet")
 

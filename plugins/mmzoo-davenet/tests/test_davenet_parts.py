@@ -10,7 +10,7 @@ import torch
 
 from mmzoo_davenet.audio_encoders import DAVEnet, ResDAVEnet, SoundNet, output_lengths
 from mmzoo_davenet.frontend import N_MELS, log_mel, padded_batch
-from mmzoo_davenet.matchmap import matchmap, pairwise_similarity
+from mmzoo.matchmap import matchmap, pairwise_similarity
 
 torch.set_num_threads(1)
 

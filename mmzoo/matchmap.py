@@ -1,14 +1,15 @@
 """Matchmaps and the similarities pooled from them (Harwath et al., 2018).
 
-The matchmap of an image grid ``I`` (dim x H x W) and an audio sequence ``A`` (dim x T) is
-``M[r, c, t] = I[:, r, c] . A[:, t]``: how well each image region matches each moment of speech.
-An image-caption similarity pools it:
+The matchmap of an image grid ``I`` (dim x H x W) and a sequence ``A`` (dim x T: audio frames, or
+the words of a text) is ``M[r, c, t] = I[:, r, c] . A[:, t]``: how well each image region matches
+each moment of speech (each word). An image-caption similarity pools it:
 
 - ``sisa`` (sum image, sum audio): the mean of ``M`` over regions and frames;
 - ``misa`` (max image, sum audio): for each frame its best region, averaged over frames;
 - ``sima`` (sum image, max audio): for each region its best frame, averaged over regions.
 
-Frames past an utterance's length (batch padding) never count.
+Frames past an utterance's length (batch padding) never count. Used by the spoken-caption matcher
+(mmzoo-davenet) and the region-level text-image dual encoder (mmzoo-bert-resnet); imports torch.
 """
 
 from __future__ import annotations
