@@ -32,3 +32,22 @@ def write_towers(tmp_path_factory) -> Callable[[Sequence[str], int], Path]:
         return root
 
     return write
+
+
+@pytest.fixture(scope="session")
+def world(shapes_world):
+    """(train, val) caption items of a small Shapes world."""
+    from mmzoo.data.readers import read_coco_captions
+
+    root = shapes_world(n=120, seed=3)
+    load = lambda split: read_coco_captions(root / "annotations" / f"captions_{split}.json", root / "images")
+    return load("train"), load("val")
+
+
+@pytest.fixture(scope="session")
+def towers(write_towers, world):
+    """Tiny random towers whose vocabulary covers the Shapes captions of ``world``."""
+    from mmzoo.data import shapes
+
+    words = sorted({w for item in world[0] + world[1] for c in item.captions for w in shapes.tokenize(c)})
+    return write_towers(words, 64)

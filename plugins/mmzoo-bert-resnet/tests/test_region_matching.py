@@ -12,26 +12,11 @@ import torch
 from PIL import Image
 
 import mmzoo
-from mmzoo.data import shapes
-from mmzoo.data.readers import read_coco_captions
 from mmzoo_bert_resnet.model import DualEncoder, DualEncoderConfig
 from mmzoo_bert_resnet.retrieval import DualEncoderRetrieval
 from mmzoo_bert_resnet.train import TrainConfig, train
 
 COLOURS = ("red", "green", "blue", "yellow")
-
-
-@pytest.fixture(scope="module")
-def world(shapes_world):
-    root = shapes_world(n=120, seed=3)
-    load = lambda split: read_coco_captions(root / "annotations" / f"captions_{split}.json", root / "images")
-    return load("train"), load("val")
-
-
-@pytest.fixture(scope="module")
-def towers(write_towers, world):
-    words = sorted({w for item in world[0] + world[1] for c in item.captions for w in shapes.tokenize(c)})
-    return write_towers(words, 32)
 
 
 def region_model(towers, image_model: str = "small-cnn", **overrides) -> DualEncoder:
