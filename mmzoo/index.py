@@ -245,10 +245,7 @@ class GalleryIndex:
             return []
         use_faiss = self.approximate is not None if approximate is None else approximate
         if not use_faiss:
-            from .eval.retrieval import top_k
-
-            scores = self.embeddings @ vector
-            return [(int(i), float(scores[i])) for i in top_k(scores, k)]
+            return self.search_by(lambda rows: rows @ vector, k)
         index, params = self._faiss_index(k)
         scores, rows = index.search(vector[None], min(k, len(self)), params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]

@@ -93,7 +93,9 @@ def paired_similarity(model: Embedder, images: Sequence[Any], texts: Sequence[st
     text_vectors = model.embed_texts(list(texts))
     if getattr(model, "single_vector", True):
         return np.sum(np.asarray(image_vectors) * np.asarray(text_vectors), axis=1)
-    return np.diagonal(np.asarray(model.similarity(text_vectors, image_vectors)))
+    # one pair at a time (slices of a list or an array alike), not every text against every image
+    return np.array([float(np.asarray(model.similarity(text_vectors[i:i + 1], image_vectors[i:i + 1]))[0, 0])
+                     for i in range(len(images))])
 
 
 def manipulation_precision(model: Embedder, original: Any, edited: Any, text: str) -> float:

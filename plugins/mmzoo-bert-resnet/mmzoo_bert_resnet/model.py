@@ -169,8 +169,7 @@ class DualEncoder(nn.Module):
         """(N, D) unit vectors; with region matching ((N, T, D) unit word vectors, (N,) word counts)."""
         if self.regions:
             words = self._frozen_text_features(texts) if self.config.freeze_text else self._word_features(texts)
-            lengths = torch.tensor([len(w) for w in words], device=self.device)
-            padded = nn.utils.rnn.pad_sequence(list(words), batch_first=True).to(self.device)
+            padded, lengths = pad_words(words, self.device)
             return nn.functional.normalize(self.text_projection(padded), dim=-1), lengths
         pooled = self._frozen_text_features(texts) if self.config.freeze_text else self.text_features(texts)
         return nn.functional.normalize(self.text_projection(pooled), dim=-1)
@@ -263,6 +262,12 @@ class DualEncoder(nn.Module):
         mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
         return (batch - mean) / std
+
+
+def pad_words(words: list[torch.Tensor], device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Texts' word vectors, (words_i, dim) each -> ((N, longest, dim) zero-padded, (N,) word counts)."""
+    lengths = torch.tensor([len(w) for w in words], device=device)
+    return nn.utils.rnn.pad_sequence(list(words), batch_first=True).to(device), lengths
 
 
 class CellProjection(nn.Module):

@@ -13,7 +13,7 @@ from mmzoo.errors import InvalidInput, WeightsUnavailable
 from mmzoo.tasks.retrieve import RetrievalModel
 from mmzoo.weights import hf_file, torch_hub_checkpoints, unreachable
 
-from .model import DualEncoder, DualEncoderConfig
+from .model import DualEncoder, DualEncoderConfig, pad_words
 from .pins import PINNED_REVISIONS
 
 if TYPE_CHECKING:
@@ -69,10 +69,8 @@ class DualEncoderRetrieval(RetrievalModel):
         images = images.reshape(len(images), -1, dim)
         rows = []
         for start in range(0, len(text_embeddings), self.batch_size):
-            part = [torch.from_numpy(np.asarray(t, dtype=np.float32).reshape(-1, dim))
-                    for t in text_embeddings[start:start + self.batch_size]]
-            words = torch.nn.utils.rnn.pad_sequence(part, batch_first=True).to(self.device)
-            lengths = torch.tensor([len(p) for p in part], device=self.device)
+            words, lengths = pad_words([torch.from_numpy(np.asarray(t, dtype=np.float32).reshape(-1, dim))
+                                        for t in text_embeddings[start:start + self.batch_size]], self.device)
             rows.append(np.concatenate([  # image chunks bound the (texts, images, regions, words) matchmaps
                 self.encoder.similarity((words, lengths), images[i:i + IMAGE_CHUNK]).float().cpu().numpy()
                 for i in range(0, len(images), IMAGE_CHUNK)], axis=1))

@@ -112,6 +112,10 @@ def test_the_model_api_and_an_index_rank_alike(towers, tmp_path, monkeypatch):
     assert [index.path(h.index).name for h in from_index] == [Path(h.item).name for h in hits]
     with pytest.raises(mmzoo.InvalidInput, match="exactly"):
         mmzoo.run("retrieve", text="a red square", index=index, approximate=True, model=loaded)
+    from mmzoo.eval.image import paired_similarity  # CLIPScore and re-ranking score pairs through it
+
+    np.testing.assert_allclose(paired_similarity(loaded, images[:2], ["a red square", "green"]),
+                               np.diagonal(direct[:, :2]), atol=1e-5)
     labels = mmzoo.run("retrieve", image=images[0], labels=["red", "blue"], model=loaded).labels
     assert sum(label.probability for label in labels) == pytest.approx(1.0)
 
