@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mmzoo.testing import open_tab, running_app
+from mmzoo.testing import choose_model, open_tab, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -60,8 +60,7 @@ def test_retrieve_tab_searches_uploaded_images_and_labels_zero_shot(retrieve_pag
         colour_image(colour, size=96).save(paths[-1])
     page.get_by_role("tab", name="Retrieve").click()
     tab = page.locator("#tab-retrieve")
-    tab.locator(".mmzoo-model input").first.fill("retrieve/colour")  # the test double, not a real default
-    tab.locator(".mmzoo-model input").first.press("Enter")
+    choose_model(tab, "retrieve/colour")  # the test double, not a real default
     tab.locator("#retrieve-gallery input[type=file]").set_input_files([str(p) for p in paths])
     page.locator("#retrieve-text textarea").fill("something green")
     page.locator("#retrieve-search").click()

@@ -9,7 +9,7 @@ Installed with mmzoo (entry point ``pytest11``), so any test folder gets them wi
 - ``app_url``: the app served on a free loopback port for one test; :func:`running_app` is the
   same as a context manager (register test plugins before entering it).
 - ``chromium``: a headless Chromium (Debian's, driven by Playwright) for the session;
-  :func:`open_tab` opens a page of the app on one of its tabs.
+  :func:`open_tab` opens a page of the app on one of its tabs, :func:`choose_model` picks a tab's model.
 - ``artifacts``: the folder screenshots go to (``MMZOO_ARTIFACTS``, default ``artifacts/`` in the
   pytest root); :func:`asset` is the path of a file shipped in ``mmzoo/assets``.
 - ``hf_offline``: an empty Hugging Face hub cache (yielded) and ``HF_HUB_OFFLINE=1``, in this process.
@@ -86,6 +86,20 @@ def open_tab(browser: Any, url: str, tab: str, height: int = 900) -> Iterator[An
         yield page
     finally:
         page.close()
+
+
+def choose_model(tab: Any, model_id: str) -> None:
+    """Pick ``model_id`` in the model menu of ``tab`` (a Playwright locator) and wait until the menu
+    shows it (its label: the id, then its state and summary); a test that depends on what the model
+    change updates (voices, options) waits for that too."""
+    import re
+
+    from playwright.sync_api import expect
+
+    menu = tab.locator(".mmzoo-model input").first
+    menu.fill(model_id)
+    menu.press("Enter")
+    expect(menu).to_have_value(re.compile(rf"^{re.escape(model_id)}( |$)"))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mmzoo.testing import asset, open_tab, running_app
+from mmzoo.testing import asset, choose_model, open_tab, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -17,15 +17,10 @@ def page(chromium):
         yield page
 
 
-def choose(tab, model_id: str) -> None:
-    tab.locator(".mmzoo-model input").first.fill(model_id)
-    tab.locator(".mmzoo-model input").first.press("Enter")
-
-
 def test_caption_tab_shows_captions_and_per_word_attention(page, artifacts):
     page.get_by_role("tab", name="Caption").click()
     tab = page.locator("#tab-caption")
-    choose(tab, "caption/shapes-sat")
+    choose_model(tab, "caption/shapes-sat")
     tab.locator("#caption-image input[type=file]").set_input_files(str(EXAMPLE))
     page.locator("#caption-button").click()
     text = page.locator("#caption-text textarea")
@@ -41,7 +36,7 @@ def test_caption_tab_shows_captions_and_per_word_attention(page, artifacts):
 def test_vqa_tab_answers_with_scores(page, artifacts):
     page.get_by_role("tab", name="Visual QA").click()
     tab = page.locator("#tab-vqa")
-    choose(tab, "vqa/shapes-joint")
+    choose_model(tab, "vqa/shapes-joint")
     tab.locator("#vqa-image input[type=file]").set_input_files(str(EXAMPLE))
     page.locator("#vqa-question textarea").fill("what color is the circle?")
     page.locator("#vqa-button").click()
