@@ -452,7 +452,10 @@ def data_command() -> None:
 @click.option("--audio/--no-audio", default=True, show_default=True, help="Spoken captions (needs espeak-ng).")
 @click.option("--ocr/--no-ocr", default=True, show_default=True, help="Rendered text pages.")
 @click.option("--workers", type=int, default=2, show_default=True)
-def data_shapes_command(out: Path, count: int, seed: int, audio: bool, ocr: bool, workers: int) -> None:
+@click.option("--variety", type=click.Choice(["plain", "wild"]), default="plain", show_default=True,
+              help="wild: varied drawing styles, backgrounds, resolutions and question phrasings, plus a "
+                   "heldout split in a style and phrasing no split trains on.")
+def data_shapes_command(out: Path, count: int, seed: int, audio: bool, ocr: bool, workers: int, variety: str) -> None:
     """Write the Shapes world: images, captions (COCO + Karpathy JSON), VQA v2 JSON, spoken captions, OCR pages."""
     import time
 
@@ -463,7 +466,7 @@ def data_shapes_command(out: Path, count: int, seed: int, audio: bool, ocr: bool
     if out.exists() and any(out.iterdir()):
         raise InvalidInput(f"{out} is not empty; choose a new folder")
     start = time.perf_counter()
-    summary = shapes.generate(out, n=count, seed=seed, audio=audio, ocr=ocr, workers=workers)
+    summary = shapes.generate(out, n=count, seed=seed, audio=audio, ocr=ocr, workers=workers, variety=variety)
     click.echo(json.dumps(summary, indent=2, sort_keys=True))
     click.echo(f"wrote {out} in {time.perf_counter() - start:.1f} s", err=True)
 

@@ -133,7 +133,8 @@ def _shapes_scenes(spec: DataSpec) -> Callable[[Path], Any]:
     from .data.shapes import example
 
     meta = json.loads((spec.shapes_root() / "meta.json").read_text())
-    return lambda image: example(meta["seed"], int(Path(image).stem) - 1, meta["image_size"]).scene
+    variety = meta.get("variety", "plain")  # worlds written before the wild one was added are plain
+    return lambda image: example(meta["seed"], int(Path(image).stem) - 1, meta["image_size"], variety).scene
 
 
 def eval_vqa(model: Any, spec: DataSpec, limit: int | None, batch: int, progress: bool):

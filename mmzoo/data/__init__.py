@@ -19,18 +19,19 @@ def mmzoo_home() -> Path:
     return Path(os.environ.get("MMZOO_HOME", Path.home() / ".cache" / "mmzoo")).expanduser()
 
 
-def ensure_shapes(n: int = DEFAULT_SHAPES_N, seed: int = 0) -> Path:
-    """The Shapes world of this size and seed, generated on first use into the mmzoo cache."""
+def ensure_shapes(n: int = DEFAULT_SHAPES_N, seed: int = 0, variety: str = "plain") -> Path:
+    """The Shapes world of this size, seed and variety, generated on first use into the mmzoo cache."""
     from . import shapes
 
     audio = shutil.which("espeak-ng") is not None  # spoken captions only where espeak-ng is installed
-    target = mmzoo_home() / "data" / f"shapes-v{shapes.VERSION}-seed{seed}-n{n}{'' if audio else '-noaudio'}"
+    kind = "" if variety == "plain" else f"-{variety}"
+    target = mmzoo_home() / "data" / f"shapes-v{shapes.VERSION}{kind}-seed{seed}-n{n}{'' if audio else '-noaudio'}"
     if (target / "meta.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".shapes-", dir=target.parent))
     try:
-        shapes.generate(staging, n=n, seed=seed, audio=audio)
+        shapes.generate(staging, n=n, seed=seed, audio=audio, variety=variety)
         staging.rename(target)  # atomic: a half-written world is never picked up
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,10 +1,13 @@
 """``--data`` specs: one grammar for `mmzoo eval`, `mmzoo train` and batch jobs.
 
-    shapes[:SPLIT][?n=N&seed=S&voices=V]    the Shapes world, generated once into the mmzoo cache
+    shapes[:SPLIT][?n=N&seed=S&voices=V&variety=plain|wild]   the Shapes world, generated once into
+                                                              the mmzoo cache
     PATH[?split=SPLIT]             a dataset file or folder; its reader is picked by its format
 
 SPLIT is train, val or test; ``voices`` picks the spoken captions (``heard``, the default: the
-training accents; ``unheard``: the held-out accent, val and test only). Without one, the consumer picks: evaluation reads ``test``;
+training accents; ``unheard``: the held-out accent, val and test only). ``variety=wild`` is the
+world in varied drawing styles, backgrounds, resolutions and question phrasings, with one more
+split for evaluation, ``heldout``: its test scenes in a style and phrasing no split trains on. Without one, the consumer picks: evaluation reads ``test``;
 training reads ``train`` and validates on ``val`` of the same world or Karpathy JSON (other
 formats have no splits, so training on them needs a separate validation spec).
 Formats: COCO captions JSON, Karpathy split JSON, VQA v2 questions JSON (annotations beside it),
@@ -24,6 +27,8 @@ from . import DEFAULT_SHAPES_N, SPLITS, ensure_shapes, readers
 
 T = TypeVar("T")
 VOICE_SETS = ("heard", "unheard")
+VARIETIES = ("plain", "wild")  # mmzoo.data.shapes.variety's (not imported: it needs PIL and numpy)
+HELD_OUT = "heldout"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class DataSpec:
     seed: int = 0  # Shapes only
     images: Path | None = None  # the folder a dataset's image/audio paths are relative to
     voices: str = "heard"  # Shapes spoken captions: heard (training accents) or unheard (the held-out one)
+    variety: str = "plain"  # Shapes: plain, or wild (varied looks and phrasings, with the heldout split)
 
     @property
     def is_shapes(self) -> bool:
@@ -54,7 +60,7 @@ class DataSpec:
         return self.is_shapes or _is_karpathy(self.path)
 
     def shapes_root(self) -> Path:
-        return ensure_shapes(self.n, self.seed)
+        return ensure_shapes(self.n, self.seed, self.variety)
 
     def existing_path(self) -> Path:
         if not self.path.exists():
@@ -72,7 +78,7 @@ def parse_data(text: str, *, split: str | None = None, images: str | Path | None
         raise DatasetError(f"image folder not found: {root}")
     if base == "shapes" or base.startswith("shapes:"):
         named = base.partition(":")[2] or None
-        _unknown(options, {"n", "seed", "voices"}, text, "Shapes ")
+        _unknown(options, {"n", "seed", "voices", "variety"}, text, "Shapes ")
         try:
             n, seed = int(options.get("n", DEFAULT_SHAPES_N)), int(options.get("seed", 0))
         except ValueError:
@@ -82,7 +88,13 @@ def parse_data(text: str, *, split: str | None = None, images: str | Path | None
         voices = options.get("voices", "heard")
         if voices not in VOICE_SETS:
             raise DatasetError(f"voices must be one of {', '.join(VOICE_SETS)} in {text!r}, got {voices!r}")
-        return DataSpec(text, None, _one_split(named, split, text, True), n, seed, root, voices)
+        variety = options.get("variety", "plain")
+        if variety not in VARIETIES:
+            raise DatasetError(f"variety must be one of {', '.join(VARIETIES)} in {text!r}, got {variety!r}")
+        chosen = _one_split(named, split, text, True)
+        if chosen == HELD_OUT and variety != "wild":
+            raise DatasetError(f"{text}: only the wild world has a {HELD_OUT} split (add variety=wild)")
+        return DataSpec(text, None, chosen, n, seed, root, voices, variety)
     if query and not Path(text).expanduser().exists():
         _unknown(options, {"split"}, text)
         path, named = Path(base).expanduser(), options.get("split")
@@ -99,9 +111,10 @@ def _one_split(named: str | None, option: str | None, text: str, shapes: bool) -
 
 
 def _check_split(split: str, text: str, shapes: bool) -> str:
-    if split not in SPLITS:
+    known = (*SPLITS, HELD_OUT) if shapes else SPLITS
+    if split not in known:
         kind = "Shapes split" if shapes else "split"
-        raise DatasetError(f"unknown {kind} {split!r} in {text!r}; use one of {', '.join(SPLITS)}")
+        raise DatasetError(f"unknown {kind} {split!r} in {text!r}; use one of {', '.join(known)}")
     return split
 
 
@@ -147,6 +160,7 @@ def caption_items(spec: DataSpec) -> list[readers.CaptionItem]:
 def text_image_items(spec: DataSpec) -> list[readers.TextImage]:
     """Images with their text (OCR): Shapes pages, OCR JSONL or CSV."""
     if spec.is_shapes:
+        _no_held_out(spec, "OCR pages")
         return readers.read_text_images(spec.shapes_root() / "ocr" / f"{spec.split or 'test'}.jsonl")
     return readers.read_text_images(spec.existing_path(), spec.images)
 
@@ -177,12 +191,19 @@ def spoken_items(spec: DataSpec) -> list[readers.SpokenCaption]:
     """Spoken captions of images: Shapes (espeak-ng voices; ``voices=unheard``: the held-out accent) or a
     Places-style spoken-captions JSON."""
     if spec.is_shapes:
+        _no_held_out(spec, "spoken captions (voices=unheard is their held-out accent)")
         split = spec.split or "test"
         if spec.voices == "unheard" and split == "train":
             raise DatasetError(f"{spec.text}: the held-out accent is spoken in the val and test splits only")
         suffix = "_unheard" if spec.voices == "unheard" else ""
         return readers.read_spoken_captions(spec.shapes_root() / f"spoken_captions_{split}{suffix}.json")
     return readers.read_spoken_captions(spec.existing_path(), spec.images)
+
+
+def _no_held_out(spec: DataSpec, what: str) -> None:
+    if spec.split == HELD_OUT:
+        raise DatasetError(f"{spec.text}: the {HELD_OUT} split holds images, captions and questions, not {what}; "
+                           "use the test split")
 
 
 def train_and_val(read: Callable[[DataSpec], list[T]], data: str, val_data: str | None = None,

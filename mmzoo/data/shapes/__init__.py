@@ -1,6 +1,8 @@
 """The Shapes world: seeded synthetic scenes as offline training and evaluation data for every task.
 
-A scene holds 1-4 coloured shapes on a light background. From each scene come an image, five
+A scene holds 1-4 coloured shapes on a light background; the wild world (``variety="wild"``,
+:mod:`.variety`) varies drawing style, zoom, background, resolution, JPEG quality and question
+phrasing, and keeps one style and one phrasing family for a held-out split. From each scene come an image, five
 captions, VQA questions with single-word answers, the five captions spoken (espeak-ng voices of many
 accents; val and test again in a held-out accent) and, on its own
 random stream, one OCR page of rendered text. :func:`generate` writes them in the real datasets'
@@ -14,7 +16,7 @@ Audio is 16 kHz mono 16-bit PCM: espeak-ng's 22050 Hz output resampled with ``re
 
 One module per concern: ``scenes`` (random scenes), ``rendering`` (scene to image), ``language``
 (captions), ``vqa`` (questions), ``speech`` (spoken captions), ``pages`` (OCR pages), ``examples``
-(one scene end to end), ``formats`` (the JSON files) and ``writers`` (:func:`generate`). Names
+(one scene end to end), ``variety`` (the wild world's looks and phrasings), ``formats`` (the JSON files) and ``writers`` (:func:`generate`). Names
 with a leading underscore are private to the package.
 """
 
@@ -25,11 +27,13 @@ from .examples import Example, example
 from .formats import JSON_INDENT, SPLITS, VERSION, image_id
 from .language import NUMBER_WORDS, Template, captions, mentions
 from .pages import FONT_DIR, FONTS, MAX_TEXT_WIDTH, PUNCTUATION, WORDS, check_fonts, ocr_page, random_text, render_page
-from .rendering import SUPERSAMPLE, render
+from .rendering import STYLES, SUPERSAMPLE, render
 from .scenes import COLOURS, HELD_OUT_PAIRS, RADIUS, SHAPES, SIZES, Background, Obj, Scene, radius, random_scene
 from .formats import UNHEARD, UNHEARD_SPLITS
 from .speech import (HELD_OUT_FAMILY, SAMPLE_RATE, TRAINING_FAMILIES, UNHEARD_VOICES, VOICES, Speech, draw_speech,
                      espeak_program, synthesise)
+from .variety import (HELD_OUT, HELD_OUT_PHRASING, HELD_OUT_STYLE, PHRASINGS, TRAINING_PHRASINGS, TRAINING_STYLES,
+                      VARIETIES, Look, render_look, reword)
 from .vqa import QA, questions
 from .writers import OUTPUTS, PNG_OPTIONS, generate, split_of, split_sizes
 
@@ -38,7 +42,9 @@ __all__ = [
     "OUTPUTS", "PNG_OPTIONS", "JSON_INDENT",
     "Obj", "Background", "Scene", "random_scene", "radius", "SHAPES", "COLOURS", "SIZES", "RADIUS",
     "HELD_OUT_PAIRS",
-    "render", "SUPERSAMPLE",
+    "render", "SUPERSAMPLE", "STYLES",
+    "VARIETIES", "Look", "render_look", "reword", "HELD_OUT", "HELD_OUT_STYLE", "HELD_OUT_PHRASING", "TRAINING_STYLES",
+    "PHRASINGS", "TRAINING_PHRASINGS",
     "captions", "mentions", "Template", "NUMBER_WORDS", "tokenize",
     "QA", "questions",
     "Speech", "synthesise", "espeak_program", "SAMPLE_RATE", "VOICES", "UNHEARD_VOICES", "TRAINING_FAMILIES",

@@ -46,6 +46,10 @@ def _write_annotations(out: Path, items: list[dict], image_size: int, seed: int,
             "audio_unheard": _write_spoken(out, split, mine, UNHEARD) if audio and split in UNHEARD_SPLITS else 0,
             "ocr": _write_pages(out, split, mine) if ocr else 0,
         }
+    held_out = [{**item, "split": "heldout", "questions": item["heldout"]} for item in items if "heldout" in item]
+    if held_out:  # a wild world's test scenes in the held-out style and phrasing (not in the Karpathy file)
+        counts["heldout"] = {"images": len(held_out), "questions": _write_vqa(out, "heldout", held_out, info),
+                             "captions": _write_captions(out, "heldout", held_out, info, image_size, [])}
     _write_json(out / "dataset_shapes.json", {"dataset": "shapes", "images": karpathy})
     return counts
 

@@ -1,4 +1,4 @@
-"""Rendering: a scene as an anti-aliased RGB image."""
+"""Rendering: a scene as an anti-aliased RGB image, its shapes drawn in one of the :data:`STYLES`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from ...errors import InvalidInput
 from .scenes import COLOURS, SHAPES, Background, Scene, radius
 
 SUPERSAMPLE = 2  # shapes are drawn at 2x and box-filtered down, which anti-aliases their edges
+#: How shapes are drawn: solid (the plain world's only style), a coloured outline on the background,
+#: a two-tone stripe texture of the colour, or shaded lighter to darker as if lit from the top left.
+STYLES = ("filled", "outline", "textured", "shaded")
 
 
-def render(scene: Scene) -> Image.Image:
-    """The scene as a ``size`` x ``size`` RGB image."""
+def render(scene: Scene, style: str = "filled") -> Image.Image:
+    """The scene as a ``size`` x ``size`` RGB image, its shapes drawn in ``style``."""
+    if style not in STYLES:
+        raise InvalidInput(f"unknown drawing style {style!r}; use one of {', '.join(STYLES)}")
     big = scene.size * SUPERSAMPLE
     image = Image.fromarray(_background_pixels(scene.background, scene.size)).resize((big, big), Image.NEAREST)
     draw = ImageDraw.Draw(image)
@@ -22,11 +27,35 @@ def render(scene: Scene) -> Image.Image:
         cx, cy = (obj.x + 0.5) * SUPERSAMPLE, (obj.y + 0.5) * SUPERSAMPLE  # pixel centre at 2x
         r = radius(obj, scene.size) * SUPERSAMPLE
         fill = COLOURS[obj.colour]
-        if obj.shape == "circle":
-            draw.ellipse((cx - 0.85 * r, cy - 0.85 * r, cx + 0.85 * r, cy + 0.85 * r), fill=fill)
+        if style == "filled":
+            _draw_shape(draw, obj, cx, cy, r, fill=fill)
+        elif style == "outline":
+            _draw_shape(draw, obj, cx, cy, r, outline=fill, width=max(2, round(0.14 * r)))
         else:
-            draw.polygon(_outline(obj.shape, cx, cy, r, obj.angle), fill=fill)
+            mask = Image.new("L", image.size)
+            _draw_shape(ImageDraw.Draw(mask), obj, cx, cy, r, fill=255)
+            image.paste(Image.fromarray(_paint(style, fill, cx, cy, r, big)), mask=mask)
     return image.reduce(SUPERSAMPLE)
+
+
+def _draw_shape(draw: ImageDraw.ImageDraw, obj, cx: float, cy: float, r: float, **ink) -> None:
+    if obj.shape == "circle":
+        draw.ellipse((cx - 0.85 * r, cy - 0.85 * r, cx + 0.85 * r, cy + 0.85 * r), **ink)
+    else:
+        draw.polygon(_outline(obj.shape, cx, cy, r, obj.angle), **ink)
+
+
+def _paint(style: str, colour: tuple[int, int, int], cx: float, cy: float, r: float, size: int) -> np.ndarray:
+    """A canvas-sized layer of ``colour`` textured or shaded about a shape at (cx, cy) of radius r."""
+    ys, xs = np.mgrid[0:size, 0:size].astype(float)
+    base = np.array(colour, float)
+    if style == "textured":  # diagonal stripes, the colour and a lighter tint of it
+        stripe = (((xs + ys) / max(r / 3, 2)).astype(int) % 2)[..., None]
+        pixels = np.where(stripe == 1, base, 0.6 * base + 0.4 * 255)
+    else:  # shaded: lighter at the top left, darker at the bottom right, the colour in between
+        t = np.clip(((xs - cx) + (ys - cy)) / (2 * r), -1, 1)[..., None]
+        pixels = np.where(t < 0, base + (255 - base) * 0.35 * -t, base * (1 - 0.3 * t))
+    return np.clip(np.round(pixels), 0, 255).astype(np.uint8)
 
 
 def _background_pixels(background: Background, size: int) -> np.ndarray:
@@ -36,7 +65,26 @@ def _background_pixels(background: Background, size: int) -> np.ndarray:
     pixels = start + (end - start) * t[..., None]
     if background.kind == "noise":
         pixels += np.random.default_rng(background.seed).normal(0, 6, pixels.shape)
-    return np.clip(np.round(pixels), 0, 255).astype(np.uint8)
+    pixels = np.clip(np.round(pixels), 0, 255).astype(np.uint8)
+    if background.kind == "busy":
+        pixels = _clutter(pixels, background.seed)
+    return pixels
+
+
+def _clutter(pixels: np.ndarray, seed: int) -> np.ndarray:
+    """Grey lines and rings over a light background: clutter in no colour of the palette."""
+    rng, size = np.random.default_rng(seed), len(pixels)
+    image = Image.fromarray(pixels)
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(rng.integers(8, 16))):
+        grey = int(rng.integers(120, 200))
+        x0, y0, x1, y1 = (int(v) for v in rng.integers(0, size, 4))
+        if rng.random() < 0.5:
+            draw.line((x0, y0, x1, y1), fill=(grey, grey, grey), width=int(rng.integers(1, 3)))
+        else:
+            reach = int(rng.integers(3, max(4, size // 8)))
+            draw.ellipse((x0 - reach, y0 - reach, x0 + reach, y0 + reach), outline=(grey, grey, grey))
+    return np.asarray(image)
 
 
 def _outline(shape: str, cx: float, cy: float, r: float, angle: float) -> list[tuple[float, float]]:

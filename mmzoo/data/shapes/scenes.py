@@ -1,4 +1,5 @@
-"""Scenes: the shapes, colours and sizes, and random scenes of 1-4 shapes on a light background.
+"""Scenes: the shapes, colours and sizes, and random scenes of 1-4 shapes on a light background
+(the wild world's scenes also on dark and busy ones, with their shapes scaled).
 
 Coordinates are pixels, ``y`` grows downwards, and ``x``/``y`` are a shape's centre.
 """
@@ -39,11 +40,13 @@ class Obj:
     x: int
     y: int
     angle: float = 0.0
+    scale: float = 1.0  # the wild world's zoom: every shape of a scene drawn this much larger
 
 
 @dataclass(frozen=True)
 class Background:
-    """A light background: ``plain``, ``gradient`` (``colour`` to ``colour2``) or ``noise``."""
+    """A light background: ``plain``, ``gradient`` (``colour`` to ``colour2``) or ``noise``; in the wild
+    world also ``dark`` (a plain dark one) and ``busy`` (light, with grey clutter drawn over it)."""
 
     kind: str
     colour: tuple[int, int, int]
@@ -53,7 +56,8 @@ class Background:
 
     @property
     def description(self) -> str:
-        return {"plain": "light", "gradient": "light gradient", "noise": "light noisy"}[self.kind]
+        return {"plain": "light", "gradient": "light gradient", "noise": "light noisy", "dark": "dark",
+                "busy": "busy"}[self.kind]
 
 
 @dataclass
@@ -64,11 +68,13 @@ class Scene:
 
 
 def radius(obj: Obj, canvas: int) -> float:
-    return RADIUS[obj.size] * canvas
+    return RADIUS[obj.size] * obj.scale * canvas
 
 
-def random_scene(rng: np.random.Generator, size: int = 128) -> Scene:
-    """1-4 shapes with distinct (colour, shape) pairs, placed without overlap, on a light background."""
+def random_scene(rng: np.random.Generator, size: int = 128, scale: float = 1.0,
+                 background: Background | None = None) -> Scene:
+    """1-4 shapes with distinct (colour, shape) pairs, placed without overlap, on a light background
+    (or ``background``), each ``scale`` times its size's radius."""
     count = int(rng.integers(1, 5))
     pairs = rng.choice(len(SHAPES) * len(COLOURS), size=count, replace=False)
     colour_names = list(COLOURS)
@@ -77,10 +83,10 @@ def random_scene(rng: np.random.Generator, size: int = 128) -> Scene:
         shape, colour = SHAPES[pair // len(COLOURS)], colour_names[pair % len(COLOURS)]
         obj_size = SIZES[int(rng.integers(2))]
         angle = 0.0 if shape == "circle" else round(float(rng.uniform(-10, 10)), 1)
-        spot = _free_spot(rng, objects, RADIUS[obj_size] * size, size)
+        spot = _free_spot(rng, objects, RADIUS[obj_size] * scale * size, size)
         if spot is not None:  # a crowded canvas drops the shape rather than overlapping it
-            objects.append(Obj(shape, colour, obj_size, spot[0], spot[1], angle))
-    return Scene(objects, _random_background(rng), size)
+            objects.append(Obj(shape, colour, obj_size, spot[0], spot[1], angle, scale))
+    return Scene(objects, background or _random_background(rng), size)
 
 
 def _free_spot(rng: np.random.Generator, placed: list[Obj], r: float, size: int,

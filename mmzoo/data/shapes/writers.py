@@ -20,6 +20,7 @@ from .formats import SPLITS, UNHEARD, UNHEARD_SPLITS, VERSION, _write_annotation
 from .pages import check_fonts, ocr_page
 from .rendering import render
 from .speech import SAMPLE_RATE, Speech, espeak_program, synthesise
+from .variety import HELD_OUT, HELD_OUT_STYLE, VARIETIES, render_look
 
 PNG_OPTIONS = {"format": "PNG", "compress_level": 6, "optimize": False}  # fixed: identical bytes per run
 
@@ -34,15 +35,20 @@ class _Job:
     audio: bool
     ocr: bool
     espeak: str | None
+    variety: str = "plain"
 
 
 def _build(job: _Job) -> dict[str, Any]:
     """Render and write one scene's files; return the annotations for the JSON files."""
     out, name = Path(job.out), f"{image_id(job.index):06d}"
-    ex = example(job.seed, job.index, job.image_size)
-    render(ex.scene).save(out / "images" / job.split / f"{name}.png", **PNG_OPTIONS)
+    ex = example(job.seed, job.index, job.image_size, job.variety)
+    image = render(ex.scene) if ex.look is None else render_look(ex.scene, ex.look)
+    image.save(out / "images" / job.split / f"{name}.png", **PNG_OPTIONS)
     item: dict[str, Any] = {"index": job.index, "split": job.split, "captions": ex.captions,
                             "questions": [(q.question, q.answer, q.question_type, q.answer_type) for q in ex.questions]}
+    if ex.look is not None and job.split == "test":  # the held-out split: these scenes, unseen style and phrasing
+        render_look(ex.scene, ex.look, HELD_OUT_STYLE).save(out / "images" / HELD_OUT / f"{name}.png", **PNG_OPTIONS)
+        item[HELD_OUT] = [(q.question, q.answer, q.question_type, q.answer_type) for q in ex.held_out_questions]
     if job.audio:
         item["speech"] = _speak(ex.speech, out / "audio" / job.split, name, job.espeak)
         if job.split in UNHEARD_SPLITS:
@@ -86,23 +92,26 @@ def split_of(n: int, fractions: Sequence[float]) -> list[str]:
 
 def generate(out_dir: str | Path, n: int = 1000, seed: int = 0, splits: Sequence[float] = (0.8, 0.1, 0.1),
              audio: bool = True, ocr: bool = True, workers: int = 2, image_size: int = 128,
-             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[int, int], None] | None = None, variety: str = "plain") -> dict[str, Any]:
     """Write ``n`` scenes to ``out_dir`` in the real datasets' formats; return ``meta.json``'s content.
 
-    ``splits`` are the train/val/test fractions. ``workers`` processes render and speak the scenes
+    ``splits`` are the train/val/test fractions. ``variety="wild"`` draws the scenes in varied styles,
+    backgrounds, resolutions and phrasings and adds the ``heldout`` split (:mod:`.variety`). ``workers`` processes render and speak the scenes
     (1 runs inline); the files do not depend on it. ``progress(done, total)`` is called as scenes
     finish. ``out_dir`` must be empty, new, or an earlier Shapes world (which is replaced).
     """
     _check_arguments(n, seed, splits, workers, image_size)
+    if variety not in VARIETIES:
+        raise InvalidInput(f"variety must be one of {', '.join(VARIETIES)}, got {variety!r}")
     program = espeak_program() if audio else None
     if ocr:
         check_fonts()
-    out = _prepare(Path(out_dir), audio, ocr)
-    jobs = [_Job(str(out), seed, i, split, image_size, audio, ocr, program)
+    out = _prepare(Path(out_dir), audio, ocr, held_out=variety == "wild")
+    jobs = [_Job(str(out), seed, i, split, image_size, audio, ocr, program, variety)
             for i, split in enumerate(split_of(n, splits))]
     items = _run_jobs(jobs, workers, progress)
     counts = _write_annotations(out, items, image_size, seed, audio, ocr)
-    meta = {"generator": "mmzoo.data.shapes", "version": VERSION, "seed": seed, "n": n,
+    meta = {"generator": "mmzoo.data.shapes", "version": VERSION, "seed": seed, "n": n, "variety": variety,
             "image_size": image_size, "splits": dict(zip(SPLITS, splits)), "counts": counts,
             "audio": {"sample_rate": SAMPLE_RATE, "espeak_ng": espeak.version(program)} if audio else None}
     _write_json(out / "meta.json", meta)
@@ -127,7 +136,7 @@ OUTPUTS = ("images", "annotations", "vqa", "audio", "ocr", "dataset_shapes.json"
            *(f"spoken_captions_{split}{UNHEARD}.json" for split in UNHEARD_SPLITS))
 
 
-def _prepare(out: Path, audio: bool, ocr: bool) -> Path:
+def _prepare(out: Path, audio: bool, ocr: bool, held_out: bool = False) -> Path:
     """Create the folders; refuse a non-empty folder unless it holds an earlier Shapes world."""
     if out.exists() and any(out.iterdir()):
         if not (out / "meta.json").is_file() or _read_generator(out / "meta.json") != "mmzoo.data.shapes":
@@ -142,6 +151,8 @@ def _prepare(out: Path, audio: bool, ocr: bool) -> Path:
     for kind in filter(None, kinds):
         for split in SPLITS:
             (out / kind / split).mkdir(parents=True, exist_ok=True)
+    if held_out:
+        (out / "images" / HELD_OUT).mkdir(parents=True, exist_ok=True)
     if audio:
         for split in UNHEARD_SPLITS:
             (out / "audio" / f"{split}{UNHEARD}").mkdir(parents=True, exist_ok=True)
