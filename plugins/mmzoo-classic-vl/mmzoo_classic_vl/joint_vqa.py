@@ -2,7 +2,9 @@
 tanh) and a question vector (2-layer LSTM states -> linear -> tanh), fused by element-wise product,
 classified by an MLP over the most frequent training answers. With ``fusion="glimpses"`` the image
 vector is read from question-guided attention glimpses: what each one sees, where, and how well
-its best cell matched, which existence, counting and relation questions need."""
+its best cell matched, which existence, counting and relation questions need; ``glimpse_direct`` adds
+a small MLP from the question and those few place and match numbers straight to the answers, which
+is what made yes/no questions learnable (see the shipped weights' README)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,12 @@ class JointVQAConfig:
     # and relation ("is A left of B") questions need
     fusion: str = "flatten"
     glimpses: int = 2
+    # glimpses: also read each one's mass, the summed sigmoid of its cell scores, which a softmax
+    # normalises away: how much of the image matches, what existence and counting questions ask
+    glimpse_mass: bool = False
+    # glimpses: also a small MLP from the question and each glimpse's few scalar readings (where, top
+    # score, mass) straight to the answers, beside the fused vector, where they are 6-8 numbers of ~230
+    glimpse_direct: bool = False
 
     def __post_init__(self) -> None:
         if is_pretrained(self.encoder):  # a cell's size is the pretrained stage's; it is never trained
@@ -77,7 +85,11 @@ class JointVQA(nn.Module):
             self.attend_score = nn.Linear(c.joint_dim // 2, 1)
             self.image_proj = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(cell_dim, c.joint_dim), nn.Tanh())
         elif c.fusion == "glimpses":
-            self.glimpse = Glimpses(cell_dim, self.encoder.grid, c.joint_dim, c.glimpses, c.dropout)
+            self.glimpse = Glimpses(cell_dim, self.encoder.grid, c.joint_dim, c.glimpses, c.dropout, c.glimpse_mass)
+            if c.glimpse_direct:
+                scalars = c.glimpses * (3 + c.glimpse_mass)
+                self.direct = nn.Sequential(nn.Linear(scalars + c.joint_dim, c.joint_dim // 2), nn.ReLU(),
+                                            nn.Linear(c.joint_dim // 2, c.num_answers))
         else:
             self.image_proj = nn.Sequential(nn.Flatten(), nn.Dropout(c.dropout),
                                             nn.Linear(cells * cell_dim, c.joint_dim), nn.Tanh())
@@ -109,8 +121,11 @@ class JointVQA(nn.Module):
         question = self.encode_question(tokens)
         cells = self.image_norm(features)
         if self.config.fusion == "glimpses":
-            image = self.glimpse(cells if owner is None else cells[owner], question)
-            return self.classifier(image * question)
+            image, scalars = self.glimpse(cells if owner is None else cells[owner], question)
+            logits = self.classifier(image * question)
+            if self.config.glimpse_direct:
+                logits = logits + self.direct(torch.cat([scalars, question], 1))
+            return logits
         if self.config.fusion == "attention":
             cells = (cells if owner is None else cells[owner]) + self.cell_position
             scores = self.attend_score(torch.tanh(self.attend_cells(cells) + self.attend_question(question)[:, None]))
@@ -143,10 +158,13 @@ class JointVQA(nn.Module):
 class Glimpses(nn.Module):
     """(Q, cells, dim) grids + (Q, question_dim) questions -> (Q, out_dim): ``glimpses`` question-guided
     attention maps over the cells (each cell with a learned position; bilinear scores), each read out
-    as its weighted cell, its weighted (x, y) and its top score; concatenated, linear, tanh."""
+    as its weighted cell, its weighted (x, y), its top score and, with ``mass``, log(1 + the sum of
+    its cells' sigmoid scores); concatenated, linear, tanh. Also returns the (Q, glimpses * 3-4)
+    scalar readings alone (where, top score, mass)."""
 
-    def __init__(self, dim: int, grid: int, out_dim: int, glimpses: int, dropout: float) -> None:
+    def __init__(self, dim: int, grid: int, out_dim: int, glimpses: int, dropout: float, mass: bool = False) -> None:
         super().__init__()
+        self.mass = mass
         hidden = out_dim // 2
         axis = torch.linspace(-1, 1, grid)
         y, x = torch.meshgrid(axis, axis, indexing="ij")
@@ -154,9 +172,9 @@ class Glimpses(nn.Module):
         self.position = nn.Parameter(torch.zeros(grid * grid, dim))
         self.cells = nn.Linear(dim, hidden)
         self.question = nn.Linear(out_dim, hidden * glimpses)
-        self.out = nn.Sequential(nn.Dropout(dropout), nn.Linear(glimpses * (dim + 3), out_dim), nn.Tanh())
+        self.out = nn.Sequential(nn.Dropout(dropout), nn.Linear(glimpses * (dim + 3 + mass), out_dim), nn.Tanh())
 
-    def forward(self, cells: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+    def forward(self, cells: torch.Tensor, question: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         cells = cells + self.position
         hidden = self.cells.out_features
         asked = self.question(question).view(len(question), -1, hidden)  # (Q, glimpses, hidden)
@@ -166,8 +184,11 @@ class Glimpses(nn.Module):
         weights = scores.softmax(dim=1)
         seen = torch.einsum("qcg,qcd->qgd", weights, cells)
         where = torch.einsum("qcg,ck->qgk", weights, self.xy)
-        best = scores.max(dim=1).values[..., None]
-        return self.out(torch.cat([seen, where, best], dim=2).flatten(1))
+        scalars = [where, scores.max(dim=1).values[..., None]]
+        if self.mass:
+            scalars.append(torch.log1p(torch.sigmoid(scores).sum(dim=1))[..., None])
+        scalars = torch.cat(scalars, dim=2)
+        return self.out(torch.cat([seen, scalars], dim=2).flatten(1)), scalars.flatten(1)
 
 
 def pad(sequences: list[list[int]], length: int | None = None) -> torch.Tensor:

@@ -313,8 +313,14 @@ def caption_command(data, val_data, images, out, image_size, min_count, hidden_d
 @click.option("--fusion", type=click.Choice(FUSIONS), default="flatten",
               help="Image vector: the flattened grid (the paper), cells weighed by the question, or two "
                    "question-guided glimpses, each read out as what it sees, where, and how well it matched.")
+@click.option("--glimpse-mass/--no-glimpse-mass", default=False,
+              help="With --fusion glimpses: also read how much of the image each glimpse matches (summed "
+                   "sigmoid scores), for existence and counting.")
+@click.option("--glimpse-direct/--no-glimpse-direct", default=False,
+              help="With --fusion glimpses: also an MLP from the question and the glimpses' scalar readings "
+                   "(where, top score, mass) straight to the answers.")
 def vqa_command(data, val_data, images, out, image_size, min_count, top_answers, image_encoder, freeze_image,
-                encoder, cell_dim, fusion, **settings):
+                encoder, cell_dim, fusion, glimpse_mass, glimpse_direct, **settings):
     """Train a joint-embedding VQA model (CNN x LSTM), scoring VQA accuracy on validation after each epoch.
 
     Load the result with mmzoo.load("vqa/shapes-joint", weights="OUT/epoch-N").
@@ -323,7 +329,8 @@ def vqa_command(data, val_data, images, out, image_size, min_count, top_answers,
     train_items, val_items = vqa_data(data, val_data, images)
     click.echo(f"training on {len(train_items)} questions, validating on {len(val_items)}; run folder {out}", err=True)
     model_config = {"image_size": image_size, "image_encoder": image_encoder, "freeze_image": freeze_image,
-                    "encoder": encoder, "cell_dim": cell_dim, "fusion": fusion}
+                    "encoder": encoder, "cell_dim": cell_dim, "fusion": fusion, "glimpse_mass": glimpse_mass,
+                    "glimpse_direct": glimpse_direct}
     try:
         JointVQAConfig(vocab_size=1, num_answers=1, **{k: v for k, v in model_config.items() if k != "image_encoder"})
     except ValueError as exc:

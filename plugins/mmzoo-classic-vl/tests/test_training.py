@@ -79,16 +79,18 @@ def test_vqa_training_lowers_the_loss_and_resumes(world, tmp_path):
     assert resumed[2]["loss"] < history[0]["loss"]
 
 
-@pytest.mark.parametrize("fusion", ["attention", "glimpses"])
-def test_vqa_training_with_question_aware_fusion_on_a_frozen_encoder(world, tmp_path, fusion):
+@pytest.mark.parametrize("fusion, mass, direct", [("attention", False, False), ("glimpses", False, False),
+                                                  ("glimpses", False, True), ("glimpses", True, True)])
+def test_vqa_training_with_question_aware_fusion_on_a_frozen_encoder(world, tmp_path, fusion, mass, direct):
     config = TrainConfig(epochs=2, batch_size=8, lr=2e-3, device="cpu")
     settings = {"hidden_dim": 64, "joint_dim": 128, "encoder": "efficientnet-lite0:blocks5", "image_size": 64,
-                "fusion": fusion}
+                "fusion": fusion, "glimpse_mass": mass, "glimpse_direct": direct}
     model, _, _, history = train_vqa(questions(world, "train"), questions(world, "val"), config, settings,
                                      out=tmp_path, progress=False)
     assert history[-1]["loss"] < history[0]["loss"]
     assert model.encoder.grid == 4 and not any(name.startswith("encoder.") for name in model.state_dict())
     loaded = mmzoo.load("vqa/shapes-joint", weights=tmp_path / "epoch-2")
+    assert (loaded.net.config.glimpse_direct, loaded.net.config.glimpse_mass) == (direct, mass)
     item = questions(world, "val")[0]
     answers = mmzoo.run("vqa", item.image, item.question, model=loaded, top_k=3).answers
     assert len(answers) == 3 and abs(sum(a.score for a in answers)) <= 1 + 1e-6
