@@ -69,6 +69,31 @@ def test_the_vqa_model_answers_colour_questions_on_held_out_scenes(vqa, single_o
     assert sum(right) >= 9, [(r.answer, c) for r, (_, c, _) in zip(results, single_objects)]
 
 
+def test_verified_beams_put_captions_naming_a_pair_the_vqa_model_denies_last(captioner):
+    from mmzoo.data.shapes import mentions
+    from mmzoo.tasks.vqa import Answer, VQAResult
+    from mmzoo.testing import asset
+
+    image = asset("shapes-example.png")
+    raw = mmzoo.run("caption", image, model=captioner, beam_size=6, num_captions=6, verify=False)
+    denied = next(pair for c in raw.captions for pair in mentions(c))  # the first pair named, said to be absent
+
+    class Checker:
+        def answer(self, images, questions):
+            return [VQAResult(q, [Answer("no" if q == f"is there a {denied[0]} {denied[1]}?" else "yes", 1.0)])
+                    for q in questions]
+
+    captioner._checker = Checker()
+    try:
+        checked = mmzoo.run("caption", image, model=captioner, beam_size=6, num_captions=6)
+    finally:
+        captioner._checker = None
+    kept = [c for c in raw.captions if denied not in mentions(c)]
+    assert 0 < len(kept) < len(raw.captions), raw.captions  # the check has something to move
+    assert checked.captions == kept + [c for c in raw.captions if c not in kept]  # score order within each group
+    assert checked.scores[:len(kept)] == sorted(checked.scores[:len(kept)], reverse=True)
+
+
 # shapes-example.png: an orange triangle, a blue diamond and a red circle. (Relation questions, "is A
 # left of B", are right 0.59 of the time on shapes:test: not asserted here; see the weights' README.)
 EXAMPLE_EXISTENCE = {
