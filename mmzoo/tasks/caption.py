@@ -81,7 +81,7 @@ class CaptionTask(Task):
                 model = ui.model_dropdown()
                 image = gr.Image(type="filepath", label="Image", elem_id="caption-image")
                 with gr.Row():
-                    beam = gr.Slider(1, 8, value=3, step=1, label="Beam size", elem_id="caption-beam")
+                    beam = gr.Slider(1, 8, value=5, step=1, label="Beam size", elem_id="caption-beam")
                     length = gr.Slider(4, 40, value=20, step=1, label="Max length", elem_id="caption-max-length")
                     count = gr.Slider(1, 5, value=1, step=1, label="Captions", elem_id="caption-count")
                 button = gr.Button("Caption", variant="primary", elem_id="caption-button")
@@ -90,7 +90,7 @@ class CaptionTask(Task):
                 attention = gr.Gallery(label="Where the model looked for each word", columns=4, height="auto",
                                        elem_id="caption-attention", visible=False)
 
-        def describe(image: str | None, num_captions: float = 1, beam_size: float = 3, max_length: float = 20,
+        def describe(image: str | None, num_captions: float = 1, beam_size: float = 5, max_length: float = 20,
                      model: str | None = None):
             if not image:
                 raise gr.Error("Upload an image first.")

@@ -43,14 +43,14 @@ class SATCaptioner(CaptionModel):
         self._checker: JointVQAModel | None = None  # loaded by the first verified caption
 
     @torch.inference_mode()
-    def caption(self, images: list[Any], *, num_captions: int = 1, beam_size: int = 3,
+    def caption(self, images: list[Any], *, num_captions: int = 1, beam_size: int = 5,
                 max_length: int = 20, verify: bool = True) -> list[CaptionResult]:
         """Beam search per image (``beam_size=1``: greedy); the top ``num_captions`` beams, best first,
         with the attention map (grid x grid, summing to 1) of every word of the best caption.
 
-        ``verify``: order the beams first by how many of the Shapes colour-shape pairs they name
-        ("a red circle") the plugin's VQA model says are not in the image, then by score; a caption
-        naming no such pair is never moved."""
+        ``verify``: order the beams by how many of the Shapes colour-shape pairs they name ("a red
+        circle") the plugin's VQA model says are not in the image (fewest first), then by how many
+        pairs they name (most first: a caption does not win by saying less), then by score."""
         _positive(num_captions=num_captions, beam_size=beam_size, max_length=max_length)
         features = self.net.encoder(to_pixels(images, self.net.config.image_size).to(self.device))
         grid = self.net.encoder.grid
@@ -59,27 +59,28 @@ class SATCaptioner(CaptionModel):
             beams = self.net.beam_search(cells, self.vocab, max(beam_size, num_captions), max_length)
             captions = [" ".join(self.vocab.decode(b.tokens)) for b in beams]
             if verify and len(beams) > 1:
-                denied = self._denied_mentions(image, captions)
-                order = sorted(range(len(beams)), key=lambda k: denied[k])  # stable: by score within a count
+                checked = self._check_mentions(image, captions)
+                order = sorted(range(len(beams)), key=lambda k: checked[k])  # stable: by score within a tie
                 beams, captions = [beams[k] for k in order], [captions[k] for k in order]
             beams, captions = beams[:num_captions], captions[:num_captions]
             maps = beams[0].attention.float().cpu().numpy().reshape(-1, grid, grid) if beams else None
             results.append(CaptionResult(captions, [b.score for b in beams], list(maps) if maps is not None else None))
         return results
 
-    def _denied_mentions(self, image: Any, captions: list[str]) -> list[int]:
-        """Per caption, how many of the colour-shape pairs it names the VQA model answers "no" to."""
+    def _check_mentions(self, image: Any, captions: list[str]) -> list[tuple[int, int]]:
+        """Per caption: (how many of the colour-shape pairs it names the VQA model answers "no" to,
+        minus how many distinct pairs it names)."""
         from mmzoo.data.shapes import mentions
 
-        named = [mentions(c) for c in captions]
-        pairs = sorted({pair for pairs in named for pair in pairs})
+        named = [set(mentions(c)) for c in captions]
+        pairs = sorted(set().union(*named))
         if not pairs:
-            return [0] * len(captions)
+            return [(0, 0)] * len(captions)
         if self._checker is None:
             self._checker = JointVQAModel(device=self.device)
         answers = self._checker.answer([image] * len(pairs), [f"is there a {c} {s}?" for c, s in pairs])
         absent = {pair for pair, a in zip(pairs, answers) if a.answer == "no"}
-        return [sum(pair in absent for pair in pairs_of) for pairs_of in named]
+        return [(len(mine & absent), -len(mine)) for mine in named]
 
     def close(self) -> None:
         del self.net
