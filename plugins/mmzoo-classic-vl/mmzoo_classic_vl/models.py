@@ -99,11 +99,15 @@ class JointVQAModel(VQAModel):
 
     @torch.inference_mode()
     def answer(self, images: list[Any], questions: list[str], *, top_k: int = 1) -> list[VQAResult]:
-        """The ``top_k`` most probable answers (softmax over the answer set) per question."""
+        """The ``top_k`` most probable answers (softmax over the answer set) per question; an image
+        given for several questions (the same object) is encoded once."""
         _positive(top_k=top_k)
-        pixels = to_pixels(images, self.net.config.image_size).to(self.device)
+        first: dict[int, int] = {}
+        owner = [first.setdefault(id(image), len(first)) for image in images]
+        distinct = list({id(image): image for image in images}.values())
+        pixels = to_pixels(distinct, self.net.config.image_size).to(self.device)
         tokens = pad([self.vocab.encode(q) for q in questions]).to(self.device)
-        probs = self.net(pixels, tokens).softmax(1)
+        probs = self.net(pixels, tokens, torch.tensor(owner, device=self.device)).softmax(1)
         best = probs.topk(min(top_k, probs.shape[1]), dim=1)
         return [VQAResult(q, [Answer(self.answers.answers[i], float(p)) for p, i in zip(ps.tolist(), ix.tolist())])
                 for q, ps, ix in zip(questions, best.values, best.indices)]
