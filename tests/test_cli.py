@@ -111,3 +111,15 @@ def test_doctor_reports_engines_and_plugins():
     assert out.returncode == 0
     assert "engine   tesseract" in out.stdout and "NOT FOUND" not in out.stdout
     assert "plugin   tesseract" in out.stdout and "model    ocr/tesseract" in out.stdout
+
+
+def test_library_progress_bars_only_with_verbose(tmp_path):
+    from PIL import Image
+
+    image = tmp_path / "red.png"
+    Image.new("RGB", (64, 64), (220, 30, 30)).save(image)
+    args = ["run", "retrieve", "--model", "retrieve/shapes-minilm-cnn", "--text", "a red circle", "--images", str(image)]
+    quiet, verbose = mmzoo_cli(*args), mmzoo_cli("-v", *args)
+    assert quiet.returncode == verbose.returncode == 0, quiet.stderr + verbose.stderr
+    assert "Loading weights" in verbose.stderr  # transformers' bar for the MiniLM text tower
+    assert "Loading weights" not in quiet.stderr and "%|" not in quiet.stderr
