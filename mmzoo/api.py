@@ -15,7 +15,7 @@ from typing import Any, Hashable
 from .errors import InvalidInput, MissingDependency
 from .plugins import get_registry
 from .registry import ModelSpec
-from .tasks.base import Model, Task, call_with_options, drop_unknown_options
+from .tasks.base import Model, Task, call_with_options, check_bounds, drop_unknown_options
 
 
 def tasks() -> list[Task]:
@@ -57,6 +57,7 @@ def run(task: str, *args: Any, model: str | Model | None = None, ignore_unknown_
     (the app's tabs show every option of every model) drops it.
     """
     task_obj = get_registry().task(task)
+    check_bounds(task_obj, kwargs)  # before any model loads or runs
     kwargs = open_inputs(task_obj, kwargs)
     loaded = model_for(task, model, kwargs)
     if ignore_unknown_options:

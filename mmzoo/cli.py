@@ -220,7 +220,7 @@ def _task_command(task: Any) -> click.Command:
             choice = click.Choice(field.choices) if field.kind == "choice" else kind
             short = [f"-{field.name}"] if field.name in _SHORT_INPUTS else []  # -k, as in `retrieve -k 10`
             params.append(click.Option([f"--{field.name.replace('_', '-')}", *short, field.name], type=choice,
-                                       multiple=field.multiple, help=field.help, default=field.default,
+                                       multiple=field.multiple, help=field.describe(), default=field.default,
                                        show_default=field.default is not None))
     params += [
         click.Option(["--model", "-m"], help="Model id (default: the task's default model)."),

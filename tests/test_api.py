@@ -161,3 +161,19 @@ def test_bad_inputs_raise_typed_errors(text_file, empty_file):
         mmzoo.run("tts", [])
     with pytest.raises(mmzoo.UnknownModel):
         mmzoo.run("tts", "hi", model="tts/nope")
+
+
+@pytest.mark.parametrize("task, args, option, value", [
+    ("caption", ("img",), "beam_size", 10**6), ("caption", ("img",), "num_captions", 0),
+    ("caption", ("img",), "max_length", 1.5), ("vqa", ("img", "what?"), "top_k", True),
+    ("retrieve", (), "k", -1), ("text2image", ("a cat",), "num_images", 1000),
+])
+def test_numeric_options_out_of_range_fail_before_any_model_loads(task, args, option, value, monkeypatch):
+    from mmzoo import api
+
+    def no_model(*_, **__):
+        raise AssertionError("a model was loaded for an option out of range")
+
+    monkeypatch.setattr(api, "model_for", no_model)
+    with pytest.raises(mmzoo.InvalidInput, match=option):
+        mmzoo.run(task, *args, **{option: value})

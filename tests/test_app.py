@@ -150,6 +150,9 @@ def test_core_tabs_route_inputs_to_their_models(register_plugin, tmp_path):
                                          max_length=20, model="caption/colour", api_name="/caption")
         assert text == "a blue square\nsomething blue"
         assert not attention["value"] and not attention["visible"]  # this double returns no attention
+        with pytest.raises(Exception, match="1000000"):  # the HTTP API, beyond the slider: refused, the app serves on
+            client.predict(image=handle_file(str(paths["blue"])), num_captions=1, beam_size=10**6, max_length=20,
+                           model="caption/colour", api_name="/caption")
         answers = client.predict(image=handle_file(str(paths["red"])), question="what colour?", top_k=2,
                                  model="vqa/colour", api_name="/vqa")
         assert answers["label"] == "red" and [c["label"] for c in answers["confidences"]] == ["red", "yes"]

@@ -102,7 +102,7 @@ class AVMatchTask(Task):
         Input("image", "image", "image query", required=False),
         Input("images", "images", "gallery of images", required=False, multiple=True),
         Input("audios", "audios", "gallery of audio files", required=False, multiple=True),
-        Input("k", "int", "how many results", required=False, default=5),
+        Input("k", "int", "how many results", required=False, default=5, bounds=(1, 10_000)),
     )
 
     def run(self, model: AVMatchModel, *, audio: Any = None, image: Any = None, images: Sequence[Any] | None = None,

@@ -62,6 +62,26 @@ class Input:
     default: Any = None
     choices: tuple[str, ...] = ()
     multiple: bool = False
+    bounds: tuple[float, float] | None = None  # int/float inputs: the allowed range, both ends included
+
+    def describe(self) -> str:
+        """The help text, with the range when there is one."""
+        return f"{self.help} ({self.bounds[0]:g} to {self.bounds[1]:g})" if self.bounds else self.help
+
+
+def check_bounds(task: "Task", values: dict[str, Any]) -> None:
+    """Raise InvalidInput for a numeric input of ``task`` outside its range or of the wrong type,
+    before any model work (a beam of a million would run for minutes)."""
+    for field in task.inputs:
+        value = values.get(field.name)
+        if field.bounds is None or value is None:
+            continue
+        kind = int if field.kind == "int" else float
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+            raise InvalidInput(f"{field.name} must be {'an integer' if kind is int else 'a number'}, got {value!r}")
+        low, high = field.bounds
+        if not low <= value <= high:
+            raise InvalidInput(f"{field.name} must be between {low:g} and {high:g}, got {value!r}")
 
 
 class Task:

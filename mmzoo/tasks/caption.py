@@ -61,9 +61,9 @@ class CaptionTask(Task):
     method = "caption"
     inputs = (
         Input("image", "image", "image to describe", positional=True),
-        Input("num_captions", "int", "how many captions", required=False),
-        Input("beam_size", "int", "beam width (1: greedy), for models that search", required=False),
-        Input("max_length", "int", "longest caption, in tokens", required=False),
+        Input("num_captions", "int", "how many captions", required=False, bounds=(1, 20)),
+        Input("beam_size", "int", "beam width (1: greedy), for models that search", required=False, bounds=(1, 20)),
+        Input("max_length", "int", "longest caption, in tokens", required=False, bounds=(1, 200)),
     )
 
     def run(self, model: CaptionModel, image: Any, **options: Any) -> CaptionResult | list[CaptionResult]:

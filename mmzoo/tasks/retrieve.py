@@ -215,7 +215,7 @@ class RetrieveTask(Task):
         Input("index", "index", "gallery index folder (built by `mmzoo index build`) to search", required=False),
         Input("labels", "text", "comma-separated class names: label the --image zero-shot", required=False),
         Input("approximate", "flag", "search the index approximately (FAISS)", required=False),
-        Input("k", "int", "how many results", required=False, default=5),
+        Input("k", "int", "how many results", required=False, default=5, bounds=(1, 10_000)),
     )
 
     def run(self, model: RetrievalModel, *, text: str | None = None, image: Any = None,

@@ -54,7 +54,7 @@ class VQATask(Task):
     inputs = (
         Input("image", "image", "image to ask about", positional=True),
         Input("question", "text", "the question", positional=True),
-        Input("top_k", "int", "how many answers", required=False),
+        Input("top_k", "int", "how many answers", required=False, bounds=(1, 100)),
     )
 
     def run(self, model: VQAModel, image: Any, question: Any, **options: Any) -> VQAResult | list[VQAResult]:
