@@ -66,8 +66,9 @@ def cli(verbose: bool) -> None:
           mmzoo demo              open the web app on http://127.0.0.1:7860
     """
     if not verbose:  # read when transformers and huggingface_hub are imported, which is later; a user's own
-        # setting wins. mmzoo's own bars (training, evaluation) stay; `mmzoo download` turns the hub's back on.
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        # setting wins. mmzoo's own bars (training, evaluation) stay, and so do a download's.
+        if click.get_current_context().invoked_subcommand != "download":
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
@@ -324,10 +325,6 @@ def download_command(model_id: str) -> None:
     except ImportError as exc:
         raise InvalidInput(f"{spec.id}: cannot import its code ({exc}); reinstall plugin {spec.plugin!r}") from None
     download = getattr(factory, "download", None)
-    if weights.needs_download:  # a download's own progress is no noise
-        from huggingface_hub.utils import enable_progress_bars
-
-        enable_progress_bars()
     if download is None:
         if weights.needs_download:
             raise InvalidInput(f"{spec.id}: its plugin cannot fetch weights ahead of time; they download on first use")
