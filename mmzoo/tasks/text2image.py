@@ -87,8 +87,8 @@ class TextToImageTask(Task):
         Input("image", "image", "image to edit (edit/inpaint)", required=False),
         Input("mask", "image", "mask of the region to repaint, white = repaint (inpaint)", required=False),
         Input("seed", "int", "random seed (default: a random one; image i gets seed + i)", required=False,
-              bounds=(0, 2**32 - 1)),
-        Input("num_images", "int", "images per prompt", required=False, bounds=(1, 16)),
+              bounds=(0, MAX_SEED)),
+        Input("num_images", "int", "images per prompt", required=False, bounds=(1, MAX_IMAGES)),
         Input("rerank_with", "retrieval_model", "retrieval model id: return each prompt's images best first, "
               "scored by CLIPScore (e.g. retrieve/shapes-minilm-cnn)", required=False),
     )
