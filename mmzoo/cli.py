@@ -21,6 +21,7 @@ from typing import Any, Iterator
 import click
 
 from . import __version__
+from .data import VARIETIES
 from .errors import InvalidInput, MMZooError
 
 EXIT_USER_ERROR = 2
@@ -459,7 +460,7 @@ def data_command() -> None:
 @click.option("--audio/--no-audio", default=True, show_default=True, help="Spoken captions (needs espeak-ng).")
 @click.option("--ocr/--no-ocr", default=True, show_default=True, help="Rendered text pages.")
 @click.option("--workers", type=int, default=2, show_default=True)
-@click.option("--variety", type=click.Choice(["plain", "wild"]), default="plain", show_default=True,
+@click.option("--variety", type=click.Choice(VARIETIES), default="plain", show_default=True,
               help="wild: varied drawing styles, backgrounds, resolutions and question phrasings, plus a "
                    "heldout split in a style and phrasing no split trains on.")
 def data_shapes_command(out: Path, count: int, seed: int, audio: bool, ocr: bool, workers: int, variety: str) -> None:

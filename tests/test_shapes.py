@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from mmzoo import espeak
 from mmzoo.data import shapes
 from mmzoo.data.shapes import COLOURS, SHAPES, SPLITS, Obj, generate, split_sizes
 from mmzoo.errors import InvalidInput, MissingDependency
+from mmzoo.testing import file_digests
 
 N, SEED = 30, 0
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
@@ -33,11 +33,6 @@ def world(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("shapes") / "world"
     generate(out, n=N, seed=SEED, workers=2)
     return out
-
-
-def digests(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def load(path: Path) -> dict:
@@ -55,7 +50,7 @@ def examples(count: int = 300, seed: int = SEED) -> list[shapes.Example]:
 def test_same_seed_gives_identical_files_whatever_the_workers(world, tmp_path):
     again = tmp_path / "again"
     generate(again, n=N, seed=SEED, workers=1)
-    first, second = digests(world), digests(again)
+    first, second = file_digests(world), file_digests(again)
     held_out = sum(split_sizes(N, (0.8, 0.1, 0.1))[1:])  # val and test scenes, spoken again in the held-out accent
     # image + page + 5 wavs per scene, 5 more per val/test scene; 19 JSON/JSONL files
     assert len(first) == 7 * N + 5 * held_out + 19

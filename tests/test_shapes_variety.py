@@ -3,7 +3,6 @@ family that no training split contains, and answers that stay right under every 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from mmzoo.data import shapes
 from mmzoo.data.shapes import COLOURS, Background, Obj, Scene
 from mmzoo.errors import DatasetError, InvalidInput
+from mmzoo.testing import file_digests
 
 SEED, N = 4, 30
 HELD_OUT_WORDING = re.compile(r"^(does the image contain|can you see) |in the picture\?$")
@@ -34,12 +34,7 @@ def questions_of(root: Path, split: str) -> list[dict]:
 
 def test_same_seed_gives_identical_files_whatever_the_workers(wild, tmp_path):
     shapes.generate(tmp_path / "again", n=N, seed=SEED, audio=False, ocr=False, workers=2, variety="wild")
-
-    def digests(root: Path) -> dict[str, str]:
-        return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(root.rglob("*")) if p.is_file()}
-
-    first, second = digests(wild), digests(tmp_path / "again")
+    first, second = file_digests(wild), file_digests(tmp_path / "again")
     assert first == second and any(name.startswith("images/heldout/") for name in first)
 
 

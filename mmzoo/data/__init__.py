@@ -9,6 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .names import HELD_OUT, VARIETIES  # noqa: F401  (re-exported)
+
 
 DEFAULT_SHAPES_N = 1000
 SPLITS = ("train", "val", "test")

@@ -23,12 +23,10 @@ from typing import Callable, TypeVar
 from urllib.parse import parse_qs
 
 from ..errors import DatasetError
-from . import DEFAULT_SHAPES_N, SPLITS, ensure_shapes, readers
+from . import DEFAULT_SHAPES_N, HELD_OUT, SPLITS, VARIETIES, ensure_shapes, readers
 
 T = TypeVar("T")
 VOICE_SETS = ("heard", "unheard")
-VARIETIES = ("plain", "wild")  # mmzoo.data.shapes.variety's (not imported: it needs PIL and numpy)
-HELD_OUT = "heldout"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ Installed with mmzoo (entry point ``pytest11``), so any test folder gets them wi
   same as a context manager (register test plugins before entering it).
 - ``chromium``: a headless Chromium (Debian's, driven by Playwright) for the session;
   :func:`open_tab` opens a page of the app on one of its tabs, :func:`choose_model` picks a tab's model.
+- :func:`file_digests`: each file under a folder with its SHA-256 (determinism tests).
 - ``artifacts``: the folder screenshots go to (``MMZOO_ARTIFACTS``, default ``artifacts/`` in the
   pytest root); :func:`asset` is the path of a file shipped in ``mmzoo/assets``.
 - ``hf_offline``: an empty Hugging Face hub cache (yielded) and ``HF_HUB_OFFLINE=1``, in this process.
@@ -36,6 +37,15 @@ import pytest
 
 CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic")
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (relative POSIX path) -> its SHA-256: for "the same seed gives
+    byte-identical files" tests."""
+    import hashlib
+
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 def asset(name: str) -> Path:

@@ -32,8 +32,9 @@ from .scenes import COLOURS, HELD_OUT_PAIRS, RADIUS, SHAPES, SIZES, Background, 
 from .formats import UNHEARD, UNHEARD_SPLITS
 from .speech import (HELD_OUT_FAMILY, SAMPLE_RATE, TRAINING_FAMILIES, UNHEARD_VOICES, VOICES, Speech, draw_speech,
                      espeak_program, synthesise)
-from .variety import (HELD_OUT, HELD_OUT_PHRASING, HELD_OUT_STYLE, PHRASINGS, TRAINING_PHRASINGS, TRAINING_STYLES,
-                      VARIETIES, Look, render_look, reword)
+from ..names import HELD_OUT, VARIETIES
+from .variety import (HELD_OUT_PHRASING, HELD_OUT_STYLE, PHRASINGS, TRAINING_PHRASINGS, TRAINING_STYLES, Look,
+                      render_look, reword)
 from .vqa import QA, questions
 from .writers import OUTPUTS, PNG_OPTIONS, generate, split_of, split_sizes
 

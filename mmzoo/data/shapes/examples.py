@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import InvalidInput
 from .language import captions
 from .scenes import Scene, random_scene
 from .speech import Speech, draw_speech
-from .variety import VARIETIES, Look, draw_look, wild_questions
+from .variety import Look, check_variety, draw_look, wild_questions
 from .vqa import QA, questions
 
 
@@ -31,8 +30,7 @@ def example(seed: int, index: int, image_size: int = 128, variety: str = "plain"
     """Scene ``index`` of the world with ``seed`` and ``variety``: the same whatever ``n`` and
     ``workers`` are. A plain scene draws everything from ``[seed, index]``; a wild one draws its look
     and phrasings from ``[seed, index, 2]`` (see :mod:`.variety`)."""
-    if variety not in VARIETIES:
-        raise InvalidInput(f"variety must be one of {', '.join(VARIETIES)}, got {variety!r}")
+    check_variety(variety)
     rng = np.random.default_rng([seed, index])
     look = draw_look(wild := np.random.default_rng([seed, index, 2])) if variety == "wild" else None
     scene = random_scene(rng, image_size) if look is None else \

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..names import HELD_OUT
 from ..tokens import tokenize
 
 VERSION = "2"  # of the generated content: bump it when a seed's files change (2: every caption spoken)
@@ -46,10 +47,10 @@ def _write_annotations(out: Path, items: list[dict], image_size: int, seed: int,
             "audio_unheard": _write_spoken(out, split, mine, UNHEARD) if audio and split in UNHEARD_SPLITS else 0,
             "ocr": _write_pages(out, split, mine) if ocr else 0,
         }
-    held_out = [{**item, "split": "heldout", "questions": item["heldout"]} for item in items if "heldout" in item]
+    held_out = [{**item, "split": HELD_OUT, "questions": item[HELD_OUT]} for item in items if HELD_OUT in item]
     if held_out:  # a wild world's test scenes in the held-out style and phrasing (not in the Karpathy file)
-        counts["heldout"] = {"images": len(held_out), "questions": _write_vqa(out, "heldout", held_out, info),
-                             "captions": _write_captions(out, "heldout", held_out, info, image_size, [])}
+        counts[HELD_OUT] = {"images": len(held_out), "questions": _write_vqa(out, HELD_OUT, held_out, info),
+                            "captions": _write_captions(out, HELD_OUT, held_out, info, image_size, [])}
     _write_json(out / "dataset_shapes.json", {"dataset": "shapes", "images": karpathy})
     return counts
 

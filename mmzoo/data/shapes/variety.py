@@ -21,12 +21,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from ...errors import InvalidInput
+from ..names import VARIETIES
 from .rendering import STYLES, render
 from .scenes import Background, Scene
 from .vqa import QA
 
-VARIETIES = ("plain", "wild")
-HELD_OUT = "heldout"  # the split of the test scenes in the held-out style and phrasing
 HELD_OUT_STYLE = "outline"
 TRAINING_STYLES = tuple(s for s in STYLES if s != HELD_OUT_STYLE)
 #: Question wordings: the plain world's, "colour", synonyms ("rectangle" for square, "things" for
@@ -37,6 +37,11 @@ HELD_OUT_PHRASING = "contain"
 TRAINING_PHRASINGS = tuple(p for p in PHRASINGS if p != HELD_OUT_PHRASING)
 RESOLUTIONS = (64, 80, 96)  # effective sizes of the scenes not drawn at full resolution
 SCALES = (0.75, 1.3)  # the zoom's range
+
+
+def check_variety(variety: str) -> None:
+    if variety not in VARIETIES:
+        raise InvalidInput(f"variety must be one of {', '.join(VARIETIES)}, got {variety!r}")
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from typing import Any, Callable, Sequence
 
 from ... import espeak
 from ...errors import InvalidInput, MMZooError
+from ..names import HELD_OUT
 from .examples import example
 from .formats import SPLITS, UNHEARD, UNHEARD_SPLITS, VERSION, _write_annotations, _write_json, image_id
 from .pages import check_fonts, ocr_page
 from .rendering import render
 from .speech import SAMPLE_RATE, Speech, espeak_program, synthesise
-from .variety import HELD_OUT, HELD_OUT_STYLE, VARIETIES, render_look
+from .variety import HELD_OUT_STYLE, check_variety, render_look
 
 PNG_OPTIONS = {"format": "PNG", "compress_level": 6, "optimize": False}  # fixed: identical bytes per run
 
@@ -101,8 +102,7 @@ def generate(out_dir: str | Path, n: int = 1000, seed: int = 0, splits: Sequence
     finish. ``out_dir`` must be empty, new, or an earlier Shapes world (which is replaced).
     """
     _check_arguments(n, seed, splits, workers, image_size)
-    if variety not in VARIETIES:
-        raise InvalidInput(f"variety must be one of {', '.join(VARIETIES)}, got {variety!r}")
+    check_variety(variety)
     program = espeak_program() if audio else None
     if ocr:
         check_fonts()

@@ -102,9 +102,12 @@ class JointVQAModel(VQAModel):
         """The ``top_k`` most probable answers (softmax over the answer set) per question; an image
         given for several questions (the same object) is encoded once."""
         _positive(top_k=top_k)
-        first: dict[int, int] = {}
-        owner = [first.setdefault(id(image), len(first)) for image in images]
-        distinct = list({id(image): image for image in images}.values())
+        row: dict[int, int] = {}  # id of an image -> its row in ``distinct``
+        distinct: list[Any] = []
+        for image in images:
+            if row.setdefault(id(image), len(distinct)) == len(distinct):
+                distinct.append(image)
+        owner = [row[id(image)] for image in images]
         pixels = to_pixels(distinct, self.net.config.image_size).to(self.device)
         tokens = pad([self.vocab.encode(q) for q in questions]).to(self.device)
         probs = self.net(pixels, tokens, torch.tensor(owner, device=self.device)).softmax(1)
